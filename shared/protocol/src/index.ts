@@ -5,3 +5,4 @@
 export * from './errors.js'
 export * from './tracker.js'
 export * from './peer.js'
+export * from './runtime-events.js'
