@@ -24,7 +24,7 @@ const Address = Type.String({ minLength: 2, maxLength: 45, description: 'IPv4 or
 export const RegisterBody = Type.Object(
   {
     certificate: Type.String({ minLength: 1, maxLength: 16384, description: 'PEM certificate' }),
-    email: Type.String({ minLength: 1, maxLength: 254 }),
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'the certificate\'s CN or a SAN e-mail' }),
   },
   { additionalProperties: false },
 )
@@ -107,3 +107,10 @@ export type StatusReply = Static<typeof StatusReply>
 
 export const HealthReply = Type.Object({ status: Type.Literal('ok') })
 export type HealthReply = Static<typeof HealthReply>
+
+/** Error codes only the tracker answers with (the shared ones are in ErrorCode). */
+export const TrackerErrorCode = {
+  /** The certificate is already registered under another e-mail address. */
+  certificateTaken: 'certificate_taken',
+} as const
+export type TrackerErrorCode = (typeof TrackerErrorCode)[keyof typeof TrackerErrorCode]

@@ -1,0 +1,129 @@
+/**
+ * buildApp: the tracker as a Fastify instance, ready to `listen` (server.ts, startTracker) or to
+ * `inject` (tests). It never reads files or the environment: everything comes in through options.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import helmet from '@fastify/helmet'
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { TRACKER_API_PREFIX } from '@flashback/protocol'
+import pkg from '../package.json' with { type: 'json' }
+import { defaultConfig, sqliteUrlFor, type TrackerConfig } from './config.js'
+import clientCertificatePlugin, { tlsClientCertificate, type ClientCertificateSource } from './plugins/client-certificate.js'
+import errorHandlerPlugin from './plugins/error-handler.js'
+import jsonOnlyPlugin from './plugins/json-only.js'
+import rateLimitPlugin, { MemoryRateCounter, type RateCounter } from './plugins/rate-limit.js'
+import storePlugin from './plugins/store.js'
+import sweeperPlugin from './plugins/sweeper.js'
+import healthRoutes from './routes/health/index.js'
+import peersRoutes from './routes/peers/index.js'
+import relayRoutes from './routes/relay/index.js'
+import { openStore } from './store/open.js'
+import type { TrackerStore } from './store/types.js'
+
+export const VERSION: string = pkg.version
+/** Request bodies above this are refused with 413 (routes may raise their own limit). */
+export const BODY_LIMIT = 64 * 1024
+
+export interface BuildAppOptions {
+  /** Settings; anything missing takes its default. */
+  config?: Partial<TrackerConfig>
+  /** An open store to use (not closed with the app); by default one is opened from config.databaseUrl and owned. */
+  store?: TrackerStore
+  /** A pino logger, or false for none (default: none). */
+  logger?: FastifyBaseLogger | false
+  /** TLS material for an HTTPS server that asks every client for a certificate; omit for inject-only apps. */
+  https?: { cert: string | Buffer; key: string | Buffer }
+  /** Where a request's client certificate comes from (default: the TLS connection). */
+  clientCertificate?: ClientCertificateSource
+  /** Run the periodic sweep (default true; an app sharing another's store passes false). */
+  sweeper?: boolean
+  /** Rate-limit counters (default: in memory). */
+  rateCounter?: RateCounter
+  /** The clock in ms (tests). */
+  now?: () => number
+}
+
+export type TrackerApp = FastifyInstance & { readonly trackerConfig: TrackerConfig }
+
+export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> {
+  const base = defaultConfig(opts.config?.dataDir)
+  const config: TrackerConfig = { ...base, ...stripUndefined(opts.config ?? {}) }
+  if (opts.config?.databaseUrl === undefined) config.databaseUrl = sqliteUrlFor(config.dataDir)
+  const now = opts.now ?? Date.now
+  const startedAt = now()
+
+  const store = opts.store ?? (await openStore({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax }))
+  const owned = opts.store === undefined
+
+  const common = {
+    bodyLimit: BODY_LIMIT,
+    // Request ids are ours: a client-chosen one could forge log correlation.
+    requestIdHeader: false as const,
+    // One debug line per request (onResponse below) instead of Fastify's two info lines.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+  }
+  const app = (
+    opts.https
+      ? Fastify({
+          ...common,
+          https: {
+            cert: opts.https.cert,
+            key: opts.https.key,
+            // The TLS layer asks for a certificate and takes any; the app pins identities by fingerprint.
+            requestCert: true,
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.2',
+          },
+        })
+      : Fastify(common)
+  ).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
+
+  try {
+    app.setValidatorCompiler(TypeBoxValidatorCompiler)
+    app.decorate('trackerConfig', config)
+
+    await app.register(errorHandlerPlugin)
+    await app.register(jsonOnlyPlugin)
+    await app.register(storePlugin, { store, owned })
+    await app.register(clientCertificatePlugin, { source: opts.clientCertificate ?? tlsClientCertificate })
+    await app.register(rateLimitPlugin, {
+      perMinute: config.rateLimitPerMin,
+      counter: opts.rateCounter ?? new MemoryRateCounter(),
+      exempt: (request) => request.url === '/health',
+      now,
+    })
+    await app.register(helmet, { global: true })
+    if (opts.sweeper !== false) await app.register(sweeperPlugin, { intervalS: config.sweepIntervalS })
+
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed')
+    })
+
+    const relayOptions = { broadcastTtlS: config.broadcastTtlS, now }
+    await app.register(relayRoutes, { prefix: TRACKER_API_PREFIX, ...relayOptions, version: VERSION, startedAt })
+    await app.register(peersRoutes, { prefix: '/api/peers', ...relayOptions })
+    await app.register(healthRoutes)
+
+    await app.ready()
+  } catch (err) {
+    await app.close().catch(() => undefined)
+    if (owned) await store.close().catch(() => undefined)
+    throw err
+  }
+  return app as TrackerApp
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    trackerConfig: TrackerConfig
+  }
+}

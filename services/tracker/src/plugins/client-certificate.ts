@@ -1,0 +1,109 @@
+/**
+ * Who is calling: the TLS layer asks for a client certificate (requestCert) but accepts any;
+ * this plugin reads the certificate the connection presented, fingerprints its DER (the identity),
+ * and offers `app.requireRegistered` for routes that need a registered one.
+ *
+ * Where the certificate comes from is a `ClientCertificateSource`: the TLS socket in production,
+ * a trusted proxy's forwarded header on the plain-HTTP listener, a test double with `inject`.
+ */
+import { Server as TlsServer, TLSSocket } from 'node:tls'
+import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { fingerprintDer } from '@flashback/identity'
+import { ClientCertificateRequired, NotRegistered } from '../errors.js'
+import type { ClientRecord } from '../store/types.js'
+
+export interface PresentedCertificate {
+  der: Uint8Array
+  /** SHA-256 of the DER, lower-case hex. */
+  fingerprint: string
+}
+
+/** Returns the DER of the client certificate behind a request, or undefined when there is none. */
+export type ClientCertificateSource = (request: FastifyRequest) => Uint8Array | undefined
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The certificate the client presented (null: none). */
+    clientCertificate: PresentedCertificate | null
+    /** The registered identity (set by app.requireRegistered). */
+    client: ClientRecord | null
+  }
+  interface FastifyInstance {
+    /** preHandler: 401 without a certificate, 403 when it is not registered; sets request.client. */
+    requireRegistered: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** preHandler: 401 without a certificate. */
+    requireCertificate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  }
+}
+
+const fromSocket = new WeakMap<object, PresentedCertificate | null>()
+
+/**
+ * The certificate of the TLS connection. Renegotiation is disabled on the server (see below), so a
+ * connection's certificate never changes and is fingerprinted once per connection, not per request.
+ */
+export const tlsClientCertificate: ClientCertificateSource = (request) => {
+  const socket = request.raw.socket
+  if (!(socket instanceof TLSSocket)) return undefined
+  const cert = socket.getPeerCertificate(true)
+  return cert && cert.raw && cert.raw.length > 0 ? new Uint8Array(cert.raw) : undefined
+}
+
+function presentedFromSocket(request: FastifyRequest, source: ClientCertificateSource): PresentedCertificate | null {
+  const socket = request.raw.socket
+  if (source === tlsClientCertificate && socket instanceof TLSSocket) {
+    const cached = fromSocket.get(socket)
+    if (cached !== undefined) return cached
+    const der = source(request)
+    const presented = der ? { der, fingerprint: fingerprintDer(der) } : null
+    fromSocket.set(socket, presented)
+    return presented
+  }
+  const der = source(request)
+  return der ? { der, fingerprint: fingerprintDer(der) } : null
+}
+
+export interface ClientCertificatePluginOptions {
+  source: ClientCertificateSource
+  /** How many registered identities to keep in memory (registrations never change, so this is safe). */
+  cacheSize?: number
+}
+
+export default fp<ClientCertificatePluginOptions>(
+  async (app, opts) => {
+    const source = opts.source
+    const cacheSize = opts.cacheSize ?? 10_000
+    // Positive answers only: a registration made on another replica must be seen at once.
+    const registered = new Map<string, ClientRecord>()
+
+    if (app.server instanceof TlsServer) {
+      // A client could otherwise renegotiate mid-connection and present another certificate.
+      app.server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation())
+    }
+
+    app.decorateRequest('clientCertificate', null)
+    app.decorateRequest('client', null)
+    app.addHook('onRequest', async (request) => {
+      request.clientCertificate = presentedFromSocket(request, source)
+    })
+
+    app.decorate('requireCertificate', async (request: FastifyRequest) => {
+      if (!request.clientCertificate) throw new ClientCertificateRequired()
+    })
+
+    app.decorate('requireRegistered', async (request: FastifyRequest) => {
+      const presented = request.clientCertificate
+      if (!presented) throw new ClientCertificateRequired()
+      let client = registered.get(presented.fingerprint)
+      if (!client) {
+        client = await app.store.getClientByFingerprint(presented.fingerprint)
+        if (!client) throw new NotRegistered('this certificate is not registered: POST /api/relay/register first')
+        if (registered.size >= cacheSize) registered.delete(registered.keys().next().value as string)
+        registered.set(presented.fingerprint, client)
+      }
+      request.client = client
+    })
+  },
+  { name: 'flashback-client-certificate', fastify: '5.x', dependencies: ['flashback-store'] },
+)

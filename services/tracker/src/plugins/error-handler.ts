@@ -1,0 +1,76 @@
+/**
+ * One error shape everywhere: `{ "error": "<code>", "message": "<text>" }`.
+ * Known client errors keep their message; anything 5xx is logged with the request and answered
+ * with a generic message, so internals never leak.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyError } from 'fastify'
+import { ErrorCode } from '@flashback/protocol'
+import { wireCode } from '../errors.js'
+
+interface ValidationIssue {
+  instancePath?: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+/** "body/port must be >= 1" — the part of the request and the field, then what is wrong. */
+export function describeValidation(context: string | undefined, issues: readonly ValidationIssue[]): string {
+  const described = issues.slice(0, 3).map((issue) => {
+    const where = `${context ?? 'request'}${issue.instancePath ?? ''}`
+    const extra = issue.params?.additionalProperties
+    const suffix = Array.isArray(extra) ? ` (${extra.join(', ')})` : ''
+    return `${where} ${issue.message ?? 'is invalid'}${suffix}`
+  })
+  // TypeBox reports a forbidden extra property twice (as "schema is false" on the property too).
+  return [...new Set(described)].join('; ')
+}
+
+const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: ErrorCode.payloadTooLarge, message: 'the request body is larger than allowed' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: ErrorCode.unsupportedMediaType, message: 'request bodies must be application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: ErrorCode.badRequest },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: ErrorCode.invalidJson },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: ErrorCode.invalidJson },
+}
+
+export default fp(
+  async (app) => {
+    app.setErrorHandler((error: FastifyError & { validation?: ValidationIssue[] }, request, reply) => {
+      const known = wireCode(error.code)
+      if (error.validation) {
+        void reply.status(400).send({ error: ErrorCode.validation, message: describeValidation(error.validationContext, error.validation) })
+        return
+      }
+      if (known) {
+        const status = error.statusCode ?? 400
+        if (status >= 500) request.log.warn({ code: known }, error.message)
+        void reply.status(status).send({ error: known, message: error.message })
+        return
+      }
+      const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
+      if (mapped) {
+        void reply.status(mapped.status).send({ error: mapped.code, message: mapped.message ?? error.message })
+        return
+      }
+      // JSON syntax errors from the body parser arrive as 400s without a Fastify code.
+      if (error instanceof SyntaxError || error.statusCode === 400) {
+        const code = error instanceof SyntaxError ? ErrorCode.invalidJson : ErrorCode.badRequest
+        void reply.status(400).send({ error: code, message: error.message })
+        return
+      }
+      const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
+      if (status >= 500) {
+        request.log.error({ err: error }, 'request failed')
+        void reply.status(status).send({ error: ErrorCode.internal, message: 'internal error' })
+        return
+      }
+      void reply.status(status).send({ error: ErrorCode.badRequest, message: error.message })
+    })
+
+    app.setNotFoundHandler((request, reply) => {
+      void reply.status(404).send({ error: ErrorCode.notFound, message: `no route ${request.method} ${request.url.split('?')[0]}` })
+    })
+  },
+  { name: 'flashback-error-handler', fastify: '5.x' },
+)

@@ -1,0 +1,44 @@
+/**
+ * JSON in, JSON out. Browsers attach client certificates on their own, so a page elsewhere could make
+ * a user's browser POST a form here: only application/json bodies are accepted (anything else 415,
+ * and a cross-origin JSON request needs a CORS preflight we never grant). POSTs that carry nothing
+ * (heartbeat, offline) may send an empty body.
+ */
+import fp from 'fastify-plugin'
+import { UnsupportedMediaType } from '../errors.js'
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** The media type of a Content-Type header without parameters, lower-cased. */
+export function mediaType(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined
+  return header.split(';')[0]?.trim().toLowerCase()
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length']
+  if (typeof length === 'string' && length.trim() !== '' && Number(length) > 0) return true
+  return headers['transfer-encoding'] !== undefined
+}
+
+export default fp(
+  async (app) => {
+    // text/plain is the one body type a form can send without preflight besides urlencoded/multipart.
+    app.removeAllContentTypeParsers()
+    const parseJson = app.getDefaultJsonParser('error', 'error')
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (typeof body === 'string' && body.trim() === '') {
+        done(null, undefined)
+        return
+      }
+      parseJson(request, body as string, done)
+    })
+
+    app.addHook('onRequest', async (request) => {
+      if (!BODY_METHODS.has(request.method)) return
+      const type = mediaType(request.headers['content-type'])
+      if (type === undefined ? hasBody(request.headers) : type !== 'application/json') throw new UnsupportedMediaType()
+    })
+  },
+  { name: 'flashback-json-only', fastify: '5.x' },
+)

@@ -1,0 +1,102 @@
+/**
+ * Rate limits: RATE_LIMIT_PER_MIN requests per minute per identity (certificate fingerprint) and
+ * twice that per client address, in fixed one-minute windows. Over either limit: 429 with Retry-After.
+ *
+ * Written here rather than with @fastify/rate-limit because every request is counted against two keys
+ * at once, and because the counters can live in the store (PostgreSQL), so that replicas share them.
+ */
+import fp from 'fastify-plugin'
+import ipaddr from 'ipaddr.js'
+import type { FastifyRequest } from 'fastify'
+import { RateLimited } from '../errors.js'
+import type { CounterHit } from '../store/types.js'
+
+export const RATE_WINDOW_MS = 60_000
+
+/** Counts hits per key in fixed windows. */
+export interface RateCounter {
+  hit(key: string, windowMs: number, now: number): Promise<CounterHit> | CounterHit
+}
+
+/** In-process counters: one map per window, dropped whole when the window changes. */
+export class MemoryRateCounter implements RateCounter {
+  private windowEnd = 0
+  private counts = new Map<string, number>()
+
+  hit(key: string, windowMs: number, now: number): CounterHit {
+    const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs
+    if (windowEnd !== this.windowEnd) {
+      this.windowEnd = windowEnd
+      this.counts = new Map()
+    }
+    const count = (this.counts.get(key) ?? 0) + 1
+    this.counts.set(key, count)
+    return { count, resetAt: windowEnd }
+  }
+
+  get size(): number {
+    return this.counts.size
+  }
+}
+
+/**
+ * The rate-limit key of an address: IPv4 as is, IPv6 by its /64 (one subscriber usually holds a
+ * whole /64, so counting single addresses would be trivial to dodge).
+ */
+export function addressKey(address: string): string {
+  try {
+    let parsed = ipaddr.parse(address)
+    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+      parsed = (parsed as ipaddr.IPv6).toIPv4Address()
+    }
+    if (parsed.kind() === 'ipv4') return parsed.toString()
+    const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4)
+    return `${parts.map((p) => p.toString(16)).join(':')}::/64`
+  } catch {
+    return address
+  }
+}
+
+export interface RateLimitPluginOptions {
+  /** Requests per minute per identity; the per-address limit is twice this. 0 turns limiting off. */
+  perMinute: number
+  counter: RateCounter
+  /** Routes never limited (health checks from load balancers). */
+  exempt?: (request: FastifyRequest) => boolean
+  now?: () => number
+}
+
+export default fp<RateLimitPluginOptions>(
+  async (app, opts) => {
+    if (opts.perMinute <= 0) return
+    const now = opts.now ?? Date.now
+    const perIdentity = opts.perMinute
+    const perAddress = opts.perMinute * 2
+
+    app.addHook('onRequest', async (request, reply) => {
+      if (opts.exempt?.(request)) return
+      const at = now()
+      const addressHit = await opts.counter.hit(`ip:${addressKey(request.ip)}`, RATE_WINDOW_MS, at)
+      let limit = perAddress
+      let hit = addressHit
+      const fingerprint = request.clientCertificate?.fingerprint
+      if (fingerprint) {
+        const identityHit = await opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at)
+        // Report the tighter of the two budgets.
+        if (perIdentity - identityHit.count < perAddress - addressHit.count) {
+          limit = perIdentity
+          hit = identityHit
+        }
+      }
+      const resetS = Math.max(1, Math.ceil((hit.resetAt - at) / 1000))
+      reply.header('x-ratelimit-limit', limit)
+      reply.header('x-ratelimit-remaining', Math.max(0, limit - hit.count))
+      reply.header('x-ratelimit-reset', resetS)
+      if (hit.count > limit) {
+        reply.header('retry-after', resetS)
+        throw new RateLimited(`too many requests: at most ${limit} per minute; retry in ${resetS} s`)
+      }
+    })
+  },
+  { name: 'flashback-rate-limit', fastify: '5.x', dependencies: ['flashback-client-certificate'] },
+)

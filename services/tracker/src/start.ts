@@ -1,0 +1,104 @@
+/**
+ * startTracker: everything `npm run tracker` does short of reading the environment and handling
+ * signals: data dir, server certificate, store, the HTTPS app (and the plain-HTTP one behind a proxy
+ * when configured), listening. Used by server.ts, the CLI, the demo and tests (in-process, port 0).
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino, type Logger } from 'pino'
+import type { AddressInfo } from 'node:net'
+import type { FastifyBaseLogger } from 'fastify'
+import { buildApp, type TrackerApp } from './app.js'
+import { defaultConfig, sqliteUrlFor, type TrackerConfig } from './config.js'
+import { loadServerCertificate } from './server-certificate.js'
+import { openStore } from './store/open.js'
+
+export interface StartTrackerOptions extends Partial<TrackerConfig> {
+  /** A pino logger; false = silent. Default: pino to stdout at config.logLevel. */
+  logger?: Logger | FastifyBaseLogger | false
+}
+
+export interface RunningTracker {
+  /** https://127.0.0.1:<port> (or https://[::1]:<port> when bound to ::1). */
+  url: string
+  port: number
+  /** SHA-256 of the server certificate DER, lower-case hex: what clients pin. */
+  fingerprint: string
+  certPem: string
+  config: TrackerConfig
+  app: TrackerApp
+  /** Plain-HTTP listener for a TLS-terminating proxy, when RELAY_HTTP_PORT is set. */
+  http?: { url: string; port: number; app: TrackerApp }
+  /** Stop accepting, finish in-flight requests, close the store; removes a temporary data dir. */
+  close(): Promise<void>
+}
+
+function hostForUrl(bindAddress: string): string {
+  if (bindAddress === '::1') return '[::1]'
+  if (bindAddress === '0.0.0.0' || bindAddress === '::' || bindAddress === 'localhost') return '127.0.0.1'
+  return bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress
+}
+
+/**
+ * Start a tracker. Unset options take the defaults of `loadConfig`, except that an in-process tracker
+ * binds 127.0.0.1 on port 0 and, without a dataDir, works in a temporary folder removed on close.
+ */
+export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
+  const { logger: loggerOption, ...overrides } = options
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrackerConfig>
+  const tempDir = defined.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'flashback-tracker-')) : undefined
+  const dataDir = defined.dataDir ?? (tempDir as string)
+  const config: TrackerConfig = {
+    ...defaultConfig(dataDir),
+    port: 0,
+    bindAddress: '127.0.0.1',
+    ...defined,
+    dataDir,
+  }
+  if (defined.databaseUrl === undefined) config.databaseUrl = sqliteUrlFor(dataDir)
+  const log: FastifyBaseLogger =
+    loggerOption === false ? pino({ level: 'silent' }) : (loggerOption ?? pino({ level: config.logLevel }))
+
+  const cleanup: (() => Promise<void>)[] = []
+  const unwind = async () => {
+    for (const step of cleanup.reverse()) await step().catch((err: unknown) => log.error({ err }, 'shutdown step failed'))
+    cleanup.length = 0
+  }
+  if (tempDir) cleanup.push(() => rm(tempDir, { recursive: true, force: true }))
+
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    const cert = await loadServerCertificate({
+      dataDir,
+      certFile: config.tlsCertFile,
+      keyFile: config.tlsKeyFile,
+      onReplaced: (old) => log.warn({ not_after: old.notAfter.toISOString() }, 'the generated server certificate expired; generating a new one'),
+    })
+    if (cert.origin === 'generated') log.info({ fingerprint: cert.fingerprint, dir: dataDir }, 'generated a self-signed server certificate')
+
+    const store = await openStore({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax })
+    cleanup.push(() => store.close())
+
+    const app = await buildApp({ config, store, logger: log, https: { cert: cert.certPem, key: cert.keyPem } })
+    cleanup.push(() => app.close())
+    await app.listen({ port: config.port, host: config.bindAddress })
+    const port = (app.server.address() as AddressInfo).port
+    const url = `https://${hostForUrl(config.bindAddress)}:${port}`
+    app.log.info({ port, fingerprint: cert.fingerprint, url, store: store.backend }, 'tracker listening')
+
+    const running: RunningTracker = {
+      url,
+      port,
+      fingerprint: cert.fingerprint,
+      certPem: cert.certPem,
+      config: { ...config, port },
+      app,
+      close: unwind,
+    }
+    return running
+  } catch (err) {
+    await unwind()
+    throw err
+  }
+}

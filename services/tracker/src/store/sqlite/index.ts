@@ -1,0 +1,281 @@
+/**
+ * The SQLite store (better-sqlite3): WAL journal, versioned migrations, prepared statements.
+ * better-sqlite3 is synchronous; every statement here touches a handful of rows through an index,
+ * so each call is short, and the one bulk operation (sweeping expired rows) is done in bounded batches.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import Database from 'better-sqlite3'
+import { sqliteMigrations, type SqliteMigration } from './migrations.js'
+import type {
+  BroadcastInput,
+  BroadcastRecord,
+  ClientRecord,
+  CounterHit,
+  ListOptions,
+  RegisterResult,
+  TrackerStore,
+} from '../types.js'
+
+interface ClientRow {
+  id: string
+  email: string
+  fingerprint: string
+  certificate_pem: string
+  registered_at: number
+}
+
+interface BroadcastRow {
+  client_id: string
+  broadcast_id: string
+  email: string
+  fingerprint: string
+  port: number
+  addresses: string
+  capabilities: string
+  last_seen: number
+  expires_at: number
+}
+
+function toClient(row: ClientRow): ClientRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    fingerprint: row.fingerprint,
+    certificatePem: row.certificate_pem,
+    registeredAt: row.registered_at,
+  }
+}
+
+function toBroadcast(row: BroadcastRow): BroadcastRecord {
+  return {
+    broadcastId: row.broadcast_id,
+    clientId: row.client_id,
+    email: row.email,
+    fingerprint: row.fingerprint,
+    port: row.port,
+    addresses: JSON.parse(row.addresses) as string[],
+    capabilities: JSON.parse(row.capabilities) as Record<string, unknown>,
+    lastSeen: row.last_seen,
+    expiresAt: row.expires_at,
+  }
+}
+
+/** Apply the migrations the database has not seen yet; returns the versions applied. */
+export function migrateSqlite(db: Database.Database, migrations: readonly SqliteMigration[] = sqliteMigrations): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  )
+  const known = Math.max(0, ...migrations.map((m) => m.version))
+  const newest = Math.max(0, ...applied)
+  if (newest > known) {
+    throw new Error(`the database schema is at version ${newest}, newer than this tracker knows (${known}); upgrade the tracker`)
+  }
+  const done: number[] = []
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(migration.version)) continue
+    // IMMEDIATE takes the write lock up front, so two processes opening one file migrate in turn.
+    const run = db.transaction(() => {
+      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version)
+      if (again) return
+      if (typeof migration.up === 'string') db.exec(migration.up)
+      else migration.up(db)
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      )
+      done.push(migration.version)
+    })
+    run.immediate()
+  }
+  return done
+}
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  path: string
+}
+
+export class SqliteStore implements TrackerStore {
+  readonly backend = 'sqlite' as const
+  /** The connection, for later features' statements (registry, …) and for tests. */
+  readonly db: Database.Database
+  private readonly running = new Set<string>()
+  private readonly stmt
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 })
+    this.db = new Database(options.path)
+    try {
+      this.db.pragma('journal_mode = WAL')
+      // NORMAL is durable across application crashes in WAL mode; only a power loss may drop the last commits.
+      this.db.pragma('synchronous = NORMAL')
+      this.db.pragma('foreign_keys = ON')
+      this.db.pragma('busy_timeout = 5000')
+      migrateSqlite(this.db)
+    } catch (err) {
+      this.db.close()
+      throw err
+    }
+    const db = this.db
+    this.stmt = {
+      ping: db.prepare('SELECT 1'),
+      clientByEmail: db.prepare('SELECT * FROM clients WHERE email = ?'),
+      clientByFingerprint: db.prepare('SELECT * FROM clients WHERE fingerprint = ?'),
+      insertClient: db.prepare(
+        'INSERT INTO clients (id, email, fingerprint, certificate_pem, registered_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      countClients: db.prepare('SELECT count(*) AS n FROM clients'),
+      upsertBroadcast: db.prepare(`
+        INSERT INTO broadcasts (client_id, broadcast_id, email, fingerprint, port, addresses, capabilities, last_seen, expires_at)
+        VALUES (@clientId, @broadcastId, @email, @fingerprint, @port, @addresses, @capabilities, @now, @expiresAt)
+        ON CONFLICT (client_id) DO UPDATE SET
+          broadcast_id = excluded.broadcast_id, email = excluded.email, fingerprint = excluded.fingerprint,
+          port = excluded.port, addresses = excluded.addresses, capabilities = excluded.capabilities,
+          last_seen = excluded.last_seen, expires_at = excluded.expires_at
+        RETURNING *`),
+      broadcastByEmail: db.prepare('SELECT * FROM broadcasts WHERE email = ? AND expires_at > ?'),
+      listFirst: db.prepare('SELECT * FROM broadcasts WHERE expires_at > ? ORDER BY email LIMIT ?'),
+      listAfter: db.prepare('SELECT * FROM broadcasts WHERE email > ? AND expires_at > ? ORDER BY email LIMIT ?'),
+      touch: db.prepare(
+        'UPDATE broadcasts SET last_seen = ?, expires_at = ? WHERE client_id = ? AND expires_at > ? RETURNING *',
+      ),
+      deleteBroadcast: db.prepare('DELETE FROM broadcasts WHERE client_id = ?'),
+      countOnline: db.prepare('SELECT count(*) AS n FROM broadcasts WHERE expires_at > ?'),
+      deleteExpired: db.prepare(
+        'DELETE FROM broadcasts WHERE rowid IN (SELECT rowid FROM broadcasts WHERE expires_at <= ? LIMIT ?)',
+      ),
+      hit: db.prepare(`
+        INSERT INTO rate_counters (key, window_end, count) VALUES (?, ?, 1)
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN rate_counters.window_end = excluded.window_end THEN rate_counters.count + 1 ELSE 1 END,
+          window_end = excluded.window_end
+        RETURNING count, window_end`),
+      deleteStaleCounters: db.prepare(
+        'DELETE FROM rate_counters WHERE rowid IN (SELECT rowid FROM rate_counters WHERE window_end < ? LIMIT ?)',
+      ),
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.stmt.ping.get()
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return
+    // Fold the WAL back into the main file so a stopped tracker leaves one self-contained database.
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+    } catch {
+      // A busy checkpoint is harmless: the WAL is replayed on the next open.
+    }
+    this.db.close()
+  }
+
+  async registerClient(input: { email: string; fingerprint: string; certificatePem: string; now: number }): Promise<RegisterResult> {
+    const register = this.db.transaction((): RegisterResult => {
+      const byEmail = this.stmt.clientByEmail.get(input.email) as ClientRow | undefined
+      if (byEmail) {
+        return byEmail.fingerprint === input.fingerprint
+          ? { outcome: 'existing', client: toClient(byEmail) }
+          : { outcome: 'email_taken', client: toClient(byEmail) }
+      }
+      const byFingerprint = this.stmt.clientByFingerprint.get(input.fingerprint) as ClientRow | undefined
+      if (byFingerprint) return { outcome: 'certificate_taken', client: toClient(byFingerprint) }
+      const row: ClientRow = {
+        id: randomUUID(),
+        email: input.email,
+        fingerprint: input.fingerprint,
+        certificate_pem: input.certificatePem,
+        registered_at: input.now,
+      }
+      this.stmt.insertClient.run(row.id, row.email, row.fingerprint, row.certificate_pem, row.registered_at)
+      return { outcome: 'created', client: toClient(row) }
+    })
+    return register.immediate()
+  }
+
+  async getClientByFingerprint(fingerprint: string): Promise<ClientRecord | undefined> {
+    const row = this.stmt.clientByFingerprint.get(fingerprint) as ClientRow | undefined
+    return row && toClient(row)
+  }
+
+  async getClientByEmail(email: string): Promise<ClientRecord | undefined> {
+    const row = this.stmt.clientByEmail.get(email) as ClientRow | undefined
+    return row && toClient(row)
+  }
+
+  async countClients(): Promise<number> {
+    return (this.stmt.countClients.get() as { n: number }).n
+  }
+
+  async upsertBroadcast(input: BroadcastInput): Promise<BroadcastRecord> {
+    const row = this.stmt.upsertBroadcast.get({
+      clientId: input.clientId,
+      broadcastId: randomUUID(),
+      email: input.email,
+      fingerprint: input.fingerprint,
+      port: input.port,
+      addresses: JSON.stringify(input.addresses),
+      capabilities: JSON.stringify(input.capabilities),
+      now: input.now,
+      expiresAt: input.expiresAt,
+    }) as BroadcastRow
+    return toBroadcast(row)
+  }
+
+  async getBroadcastByEmail(email: string, now: number): Promise<BroadcastRecord | undefined> {
+    const row = this.stmt.broadcastByEmail.get(email, now) as BroadcastRow | undefined
+    return row && toBroadcast(row)
+  }
+
+  async listBroadcasts(options: ListOptions): Promise<BroadcastRecord[]> {
+    const rows = (
+      options.afterEmail === undefined
+        ? this.stmt.listFirst.all(options.now, options.limit)
+        : this.stmt.listAfter.all(options.afterEmail, options.now, options.limit)
+    ) as BroadcastRow[]
+    return rows.map(toBroadcast)
+  }
+
+  async touchBroadcast(clientId: string, now: number, expiresAt: number): Promise<BroadcastRecord | undefined> {
+    const row = this.stmt.touch.get(now, expiresAt, clientId, now) as BroadcastRow | undefined
+    return row && toBroadcast(row)
+  }
+
+  async deleteBroadcast(clientId: string): Promise<boolean> {
+    return this.stmt.deleteBroadcast.run(clientId).changes > 0
+  }
+
+  async countOnline(now: number): Promise<number> {
+    return (this.stmt.countOnline.get(now) as { n: number }).n
+  }
+
+  async deleteExpiredBroadcasts(now: number, limit: number): Promise<number> {
+    return this.stmt.deleteExpired.run(now, limit).changes
+  }
+
+  async runExclusive<T>(name: string, task: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    if (this.running.has(name)) return { ran: false }
+    this.running.add(name)
+    try {
+      return { ran: true, value: await task() }
+    } finally {
+      this.running.delete(name)
+    }
+  }
+
+  async hitCounter(key: string, windowMs: number, now: number): Promise<CounterHit> {
+    const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs
+    const row = this.stmt.hit.get(key, windowEnd) as { count: number; window_end: number }
+    return { count: row.count, resetAt: row.window_end }
+  }
+
+  async deleteStaleCounters(now: number, limit: number): Promise<number> {
+    return this.stmt.deleteStaleCounters.run(now, limit).changes
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The tracker's storage, as an async interface so SQLite (in-process, synchronous underneath) and
+ * PostgreSQL (networked, pooled) fit it unchanged. Times are milliseconds since the epoch, passed in
+ * by the caller: the store never reads the clock, which keeps expiry testable and replicas consistent.
+ *
+ * Later features (the file registry, …) add methods here and to each backend, with their tables in a
+ * new migration appended to each backend's list.
+ */
+
+export interface ClientRecord {
+  /** Stable id handed out at registration (UUID). */
+  id: string
+  /** Lower-cased e-mail address. */
+  email: string
+  /** SHA-256 of the certificate DER, lower-case hex. */
+  fingerprint: string
+  certificatePem: string
+  registeredAt: number
+}
+
+export interface BroadcastInput {
+  clientId: string
+  email: string
+  fingerprint: string
+  port: number
+  /** Normalised IP literals. */
+  addresses: string[]
+  capabilities: Record<string, unknown>
+  now: number
+  expiresAt: number
+}
+
+export interface BroadcastRecord {
+  /** New for every ready. */
+  broadcastId: string
+  clientId: string
+  email: string
+  fingerprint: string
+  port: number
+  addresses: string[]
+  capabilities: Record<string, unknown>
+  lastSeen: number
+  expiresAt: number
+}
+
+export type RegisterResult =
+  | { outcome: 'created' | 'existing'; client: ClientRecord }
+  | { outcome: 'email_taken'; client: ClientRecord }
+  | { outcome: 'certificate_taken'; client: ClientRecord }
+
+export interface ListOptions {
+  now: number
+  limit: number
+  /** Only broadcasts whose e-mail sorts after this one (keyset paging). */
+  afterEmail?: string | undefined
+}
+
+/** A sliding fixed-window hit counter (rate limits that hold across replicas). */
+export interface CounterHit {
+  /** Hits in the current window, this one included. */
+  count: number
+  /** When the current window ends (ms). */
+  resetAt: number
+}
+
+export interface TrackerStore {
+  readonly backend: 'sqlite' | 'postgres'
+  /** Cheap round trip to the database (health checks). */
+  ping(): Promise<void>
+  close(): Promise<void>
+
+  /**
+   * Register an identity. Idempotent for the same e-mail + fingerprint; refuses an e-mail bound to
+   * another certificate and a certificate bound to another e-mail. Safe under concurrent calls.
+   */
+  registerClient(input: { email: string; fingerprint: string; certificatePem: string; now: number }): Promise<RegisterResult>
+  getClientByFingerprint(fingerprint: string): Promise<ClientRecord | undefined>
+  getClientByEmail(email: string): Promise<ClientRecord | undefined>
+  countClients(): Promise<number>
+
+  /** Create or replace the client's one broadcast (a new broadcast id every time). */
+  upsertBroadcast(input: BroadcastInput): Promise<BroadcastRecord>
+  /** The live broadcast of an e-mail; expired ones are never returned, swept or not. */
+  getBroadcastByEmail(email: string, now: number): Promise<BroadcastRecord | undefined>
+  /** Live broadcasts ordered by e-mail. */
+  listBroadcasts(options: ListOptions): Promise<BroadcastRecord[]>
+  /** Push a live broadcast's expiry to `expiresAt`; undefined when the client has none alive. */
+  touchBroadcast(clientId: string, now: number, expiresAt: number): Promise<BroadcastRecord | undefined>
+  /** Remove the client's broadcast at once; true when there was one (expired or not). */
+  deleteBroadcast(clientId: string): Promise<boolean>
+  countOnline(now: number): Promise<number>
+  /** Delete at most `limit` broadcasts that expired at or before `now`; returns how many went. */
+  deleteExpiredBroadcasts(now: number, limit: number): Promise<number>
+
+  /**
+   * Run `task` only if no other process sharing this database runs a task under the same name
+   * (PostgreSQL: an advisory lock; SQLite: one process owns the file, so in-process exclusion).
+   * Returns `{ ran: false }` when the lock is held elsewhere.
+   */
+  runExclusive<T>(name: string, task: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>
+
+  /** Count a hit on `key` in the fixed window of `windowMs` containing `now`. */
+  hitCounter(key: string, windowMs: number, now: number): Promise<CounterHit>
+  /** Forget counter windows that ended before `now`. */
+  deleteStaleCounters(now: number, limit: number): Promise<number>
+}
