@@ -1,0 +1,14 @@
+/**
+ * @flashback/peer: the peer file server (src/server) and the peer runtime (src/runtime).
+ * A plain Node library: no electron import anywhere.
+ */
+
+// The file server.
+export { createPeerServer, startPeerServer, PeerServer, type PeerServerOptions, type PeerIdentity, type PeerServerEvents } from './server/peer-server.js'
+export { AccessControl, visitorOf, type FriendsList, type IdentityLookup, type Visitor } from './server/access.js'
+export { createTrackerIdentityLookup, TrackerFingerprintError, type TrackerIdentityLookup, type TrackerIdentityLookupOptions } from './server/tracker-identity.js'
+export { announcedAddresses } from './server/addresses.js'
+export { decodeSharePath, encodeSharePath } from './server/path-guard.js'
+export { parseRange, type ByteRange, type RangeRequest } from './server/ranges.js'
+export { silentLogger, type Logger } from './server/logger.js'
+export { WELCOME_FILE } from './server/welcome-page.js'
