@@ -12,3 +12,6 @@ export { decodeSharePath, encodeSharePath } from './server/path-guard.js'
 export { parseRange, type ByteRange, type RangeRequest } from './server/ranges.js'
 export { silentLogger, type Logger } from './server/logger.js'
 export { WELCOME_FILE } from './server/welcome-page.js'
+
+// The peer runtime (profile, tracker presence, visiting peers, friends, downloads, events).
+export * from './runtime/index.js'
