@@ -1,0 +1,59 @@
+// What the numbers were measured on: written into every results file.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+
+function tryRun(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+  } catch (err) {
+    return (err.stderr ?? '').toString().trim() || undefined
+  }
+}
+
+function tryRead(file) {
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
+
+/** Busy and total jiffies of all CPUs since boot (from /proc/stat). */
+export function cpuJiffies() {
+  const line = tryRead('/proc/stat')?.split('\n')[0]
+  if (!line) return undefined
+  const v = line.split(/\s+/).slice(1).map(Number)
+  const idle = v[3] + (v[4] ?? 0)
+  const total = v.reduce((a, b) => a + b, 0)
+  return { busy: total - idle, total }
+}
+
+/** Cores' worth of CPU busy over `ms` while the bench itself is idle: the other tenants' load. */
+export async function sampleBackgroundLoad(ms = 1000) {
+  const a = cpuJiffies()
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  const b = cpuJiffies()
+  if (!a || !b || b.total === a.total) return undefined
+  return ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length
+}
+
+export function describeMachine(repo) {
+  const cpus = os.cpus()
+  const osRelease = tryRead('/etc/os-release')
+  return {
+    cpu: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    os: /PRETTY_NAME="([^"]+)"/.exec(osRelease ?? '')?.[1],
+    virtualization: tryRun('systemd-detect-virt', []) ?? (/hypervisor/.test(tryRead('/proc/cpuinfo') ?? '') ? 'a virtual machine' : undefined),
+    node: process.version,
+    openssl: process.versions.openssl,
+    nginx: tryRun('nginx', ['-v'])?.replace(/^nginx version: /, ''),
+    stdiscosrv: tryRun('stdiscosrv', ['-version'])?.split('\n').pop(),
+    wrk: tryRun('wrk', ['-v'])?.split('\n')[0],
+    git: tryRun('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']),
+    loadAverageAtStart: os.loadavg(),
+  }
+}
