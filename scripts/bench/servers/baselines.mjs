@@ -41,6 +41,7 @@ http {
   access_log off;
   default_type application/octet-stream;
   sendfile on;
+  tcp_nopush on;
   keepalive_requests 10000000;
   keepalive_timeout 120s;
   client_body_temp_path ${tmp}/body;
