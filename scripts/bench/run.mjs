@@ -5,7 +5,7 @@
 // the tracker against Syncthing's discovery server (stdiscosrv), the peer server against nginx, both
 // against a bare node:https server, with one load generator. Prints a Markdown table and writes the
 // JSON under bench/results/. See docs/benchmarks.md for what each scenario does and how to read it.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
@@ -14,6 +14,7 @@ import { createCertFactory } from './lib/certs.mjs'
 import { cpuJiffies, describeMachine, sampleBackgroundLoad } from './lib/machine.mjs'
 import { hasCommand, procAvailable, stopAll } from './lib/processes.mjs'
 import { markdownTable, writeJson } from './lib/report.mjs'
+import { summarizeProfiles } from './lib/cpu-profile.mjs'
 import { LoadGenerator } from './loadgen/index.mjs'
 import { baselineAvailability } from './servers/baselines.mjs'
 import { peerAvailability, REPO, trackerAvailability } from './servers/flashback.mjs'
@@ -73,6 +74,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -80,7 +82,7 @@ const { values: opts } = parseArgs({
 })
 
 if (opts.help || opts.list) {
-  console.log('usage: npm run bench [-- --quick] [--only=<id,...>] [--runs=N] [--no-pin] [--keep] [--out=<dir>]\n\nscenarios:')
+  console.log('usage: npm run bench [-- --quick] [--only=<id,...>] [--runs=N] [--no-pin] [--keep] [--profile] [--out=<dir>]\n\nscenarios:')
   for (const g of GROUPS) for (const s of g.scenarios) console.log(`  ${String(s.id).padEnd(10)} ${s.number}. ${s.title}`)
   process.exit(0)
 }
@@ -123,7 +125,20 @@ let gen
 const cleanup = async () => {
   await gen?.close().catch(() => {})
   await stopAll()
-  if (!opts.keep) rmSync(workdir, { recursive: true, force: true })
+  if (opts.profile) {
+    for (const name of ['tracker', 'peer']) {
+      const dir = path.join(workdir, 'profiles', name)
+      if (!existsSync(dir)) continue
+      for (const p of summarizeProfiles(dir)) {
+        console.log(`\nCPU profile of the ${name} (${p.file}, ${(p.busyMs / 1000).toFixed(1)} s busy), self time by package:`)
+        for (const x of p.packages) console.log(`  ${(x.share * 100).toFixed(1).padStart(5)}%  ${x.name}`)
+        console.log('  by function:')
+        for (const x of p.functions) console.log(`  ${(x.share * 100).toFixed(1).padStart(5)}%  ${x.name}`)
+      }
+    }
+    log(`profiles kept in ${path.join(workdir, 'profiles')}`)
+  }
+  if (!opts.keep && !opts.profile) rmSync(workdir, { recursive: true, force: true })
 }
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
@@ -157,6 +172,8 @@ try {
     // One TLS 1.3 suite for every server, so no server wins by negotiating a cheaper cipher.
     tlsOptions: { ciphers: 'TLS_AES_128_GCM_SHA256', minVersion: 'TLSv1.3' },
     log,
+    // --profile: Flashback's servers write V8 CPU profiles into the work folder (kept).
+    profilerArgs: (name) => (opts.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(workdir, 'profiles', name)] : []),
   }
   for (const group of GROUPS) {
     const selected = group.scenarios.filter((s) => !only || only.has(String(s.id)) || only.has(String(s.number)) || only.has(group.name))

@@ -52,6 +52,10 @@ export async function runCheckGroup(ctx, selected) {
     targets.push({ server: bare, path: '/lookup' })
     const rows = []
     const runs = {}
+    if (!ctx.available.nginx.ok) {
+      const skipped = { skipped: `not installed: ${ctx.available.nginx.install}` }
+      rows.push(makeRow({ metric: 'nginx, small JSON: requests/s, bench generator vs wrk', unit: 'req/s', values: { flashback: skipped, wrk: skipped }, baseline: 'wrk' }))
+    }
     for (const t of targets) {
       const systems = [
         { name: 'flashback', run: () => timedRun(ctx, t.server, { identities: [], connections: 32, requests: { list: [get(t.path)] } }) },

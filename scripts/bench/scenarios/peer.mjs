@@ -102,7 +102,7 @@ export async function runPeerGroup(ctx, selected) {
   const running = []
   try {
     const systems = []
-    const peer = await startPeer({ root: FIXTURE_ROOT, certFile: ctx.files.cert, keyFile: ctx.files.key, identity: ctx.serverIdentity, cpu })
+    const peer = await startPeer({ root: FIXTURE_ROOT, certFile: ctx.files.cert, keyFile: ctx.files.key, identity: ctx.serverIdentity, cpu, nodeArgs: ctx.profilerArgs('peer') })
     running.push(peer)
     systems.push(peer)
     let nginx = null

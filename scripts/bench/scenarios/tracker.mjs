@@ -154,7 +154,7 @@ export async function runTrackerGroup(ctx, selected) {
     mkdirSync(dataDir, { recursive: true })
     const databaseUrl = `sqlite:${path.join(dataDir, 'tracker.db')}`
     const before = await seedBeforeStart(ctx, { databaseUrl, people })
-    const tracker = await startTracker({ ...common, dataDir, databaseUrl })
+    const tracker = await startTracker({ ...common, dataDir, databaseUrl, nodeArgs: ctx.profilerArgs('tracker') })
     tracker.label = 'tracker (SQLite)'
     running.push(tracker)
     const seeding = { flashback: { ...before, ...(await seedTracker(ctx, tracker, people, before.apiCount)) } }

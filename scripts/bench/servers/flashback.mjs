@@ -46,11 +46,11 @@ export function buildTracker(log) {
  * Starts `node services/tracker/dist/server.js` on a free port with the bench's server certificate,
  * rate limiting off, and the given store. Resolves when it logs "tracker listening".
  */
-export async function startTracker({ dataDir, cert, key, cpu, databaseUrl, env = {} }) {
+export async function startTracker({ dataDir, cert, key, cpu, databaseUrl, env = {}, nodeArgs = [] }) {
   const proc = await startProcess({
     name: 'tracker',
     cmd: process.execPath,
-    args: [TRACKER_BUNDLE],
+    args: [...nodeArgs, TRACKER_BUNDLE],
     cwd: REPO,
     cpu,
     env: {
@@ -73,11 +73,11 @@ export async function startTracker({ dataDir, cert, key, cpu, databaseUrl, env =
 }
 
 /** Starts the peer server sharing `root` (access 'open', loopback), with `identity` as its certificate. */
-export async function startPeer({ root, certFile, keyFile, identity, cpu }) {
+export async function startPeer({ root, certFile, keyFile, identity, cpu, nodeArgs = [] }) {
   const proc = await startProcess({
     name: 'peer',
     cmd: process.execPath,
-    args: ['--import', 'tsx', fileURLToPath(new URL('./peer-server-launcher.mjs', import.meta.url))],
+    args: [...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./peer-server-launcher.mjs', import.meta.url))],
     cwd: REPO,
     cpu,
     env: { PEER_ROOT: root, PEER_CERT: certFile, PEER_KEY: keyFile, PEER_EMAIL: identity.email, PEER_FINGERPRINT: identity.fingerprint },
