@@ -58,6 +58,8 @@ export const STATUS_MAX_ERRORS = 50
 // ---------------------------------------------------------------------------------------------------------------
 
 export const BridgeEmail = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'e-mail address' })
+/** Whether `value` is an e-mail address as the bridge accepts it. */
+export const isBridgeEmail = (value: unknown): value is string => Value.Check(BridgeEmail, value)
 export const BridgeFingerprint = Type.String({
   pattern: '^[0-9a-f]{64}$',
   description: 'SHA-256 of a certificate DER, lower-case hex',
@@ -497,6 +499,43 @@ export const BridgeErrorCode = {
   /** The transport itself failed (network down, server gone). */
   transport: 'transport_error',
 } as const
+
+/** The HTTP status web mode answers a bridge error with (the body is the error itself). */
+export function bridgeErrorHttpStatus(code: string): number {
+  switch (code) {
+    case 'validation_failed':
+    case 'bad_request':
+    case 'invalid_json':
+    case 'not_a_directory':
+      return 400
+    case 'unauthorized':
+      return 401
+    case 'forbidden':
+    case 'certificate_mismatch':
+      return 403
+    case 'not_found':
+    case 'not_online':
+      return 404
+    case 'email_taken':
+    case 'invalid_state':
+    case 'not_configured':
+      return 409
+    case 'too_large':
+    case 'payload_too_large':
+      return 413
+    case 'not_text':
+    case 'unsupported_media_type':
+      return 415
+    case 'unsupported':
+      return 501
+    case 'unreachable':
+    case 'unavailable':
+    case 'transport_error':
+      return 502
+    default:
+      return 500
+  }
+}
 
 export const BridgeErrorBody = Type.Object({
   error: Type.String({ maxLength: 64 }),

@@ -5,6 +5,7 @@ import {
   bridgeChannelNames,
   bridgeChannels,
   bridgeDownloadFromRuntime,
+  bridgeErrorHttpStatus,
   bridgeIpcChannel,
   bridgeStatusFromRuntime,
   bridgeWebPath,
@@ -13,6 +14,7 @@ import {
   electronRemoteFileUrl,
   encodeBridgeError,
   isBridgeChannelName,
+  isBridgeEmail,
   isBridgeEvent,
   mergePeers,
   parseRemoteFilePath,
@@ -248,6 +250,17 @@ t.test('errors survive every transport', async (t) => {
   t.equal(toBridgeError(fromHttp), fromHttp, 'a BridgeError passes through unchanged')
   t.same(JSON.parse(JSON.stringify(fromIpc)), body, 'a BridgeError serialises to the error body')
   t.equal(toBridgeError(undefined).message, 'Something went wrong.', 'undefined still gives a message')
+})
+
+t.test('error codes map to HTTP statuses for web mode', async (t) => {
+  const table: [string, number][] = [
+    ['validation_failed', 400], ['unauthorized', 401], ['forbidden', 403], ['not_online', 404], ['email_taken', 409],
+    ['too_large', 413], ['not_text', 415], ['unsupported', 501], ['unreachable', 502], ['whatever', 500],
+  ]
+  for (const [code, status] of table) t.equal(bridgeErrorHttpStatus(code), status, `${code} → ${status}`)
+  t.ok(isBridgeEmail('ada@example.com'), 'an address is an e-mail')
+  t.notOk(isBridgeEmail('ada'), 'a word is not')
+  t.notOk(isBridgeEmail(42), 'a number is not')
 })
 
 t.test('remote file URLs round-trip and refuse hostile paths', async (t) => {
