@@ -1,0 +1,104 @@
+/**
+ * Browser test helpers: Debian Chromium through playwright-core, the built UI served with the fake bridge and a
+ * strict CSP, and a check that the page logs no CSP violation or uncaught error.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { createFakeApi, type FakeApiOptions, type FakeFlashbackApi } from '../../src/api/fake-api.js'
+import { startUiServer, type FakeBridgeOptions, type UiServer } from '../../dev/fake-bridge.js'
+
+export const uiRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const distDir = join(uiRoot, 'dist')
+export const outputDir = join(uiRoot, 'test-output')
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** The same policy the built index.html carries, sent as a header too (as web mode would). */
+export const TEST_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'"
+
+export const chromiumAvailable = (): boolean => existsSync(CHROMIUM)
+
+/** Builds the UI once if dist is missing (a clean clone runs `prepare`, which builds it). */
+export function ensureBuilt(): void {
+  if (existsSync(join(distDir, 'index.html'))) return
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: uiRoot, stdio: 'inherit' })
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  })
+}
+
+export interface UiHarness {
+  fake: FakeFlashbackApi
+  server: UiServer
+  /** Problems the page reported: CSP violations, uncaught errors, console errors. */
+  problems: string[]
+  remoteRequests: { email: string; path: string; range: string | undefined; status: number }[]
+  page: Page
+  close(): Promise<void>
+}
+
+export async function openUi(
+  browser: Browser,
+  options: { fake?: FakeApiOptions; bridge?: FakeBridgeOptions; colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number }; hash?: string; query?: string } = {},
+): Promise<UiHarness> {
+  const fake = createFakeApi({ ...options.fake })
+  const remoteRequests: UiHarness['remoteRequests'] = []
+  const server = await startUiServer({
+    root: distDir,
+    fake,
+    csp: TEST_CSP,
+    ...options.bridge,
+    onRemote: (r) => remoteRequests.push(r),
+  })
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    colorScheme: options.colorScheme ?? 'light',
+    deviceScaleFactor: 1,
+    reducedMotion: 'reduce',
+  })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`)
+  })
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)
+    })
+  })
+  await page.goto(`${server.url}${options.query ?? ''}${options.hash ?? ''}`)
+  return {
+    fake,
+    server,
+    problems,
+    remoteRequests,
+    page,
+    async close() {
+      await context.close()
+      fake.control.close()
+      await server.close()
+    },
+  }
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(outputDir, { recursive: true })
+  return join(outputDir, `${name}.png`)
+}
