@@ -100,6 +100,17 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     await app.register(helmet, { global: true })
     if (opts.sweeper !== false) await app.register(sweeperPlugin, { intervalS: config.sweepIntervalS })
 
+    // Graceful stop: requests already in flight finish, and their connections close behind them
+    // (otherwise a keep-alive connection would hold the server open until the grace period ends).
+    let closing = false
+    app.addHook('preClose', async () => {
+      closing = true
+    })
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (closing) void reply.header('connection', 'close')
+      return payload
+    })
+
     app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed')
     })

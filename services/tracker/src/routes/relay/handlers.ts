@@ -42,6 +42,9 @@ export interface RelayOptions {
   now: () => number
 }
 
+/** Tolerated difference between the client's clock and ours when a certificate's validity starts. */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000
+
 /** Keys the tracker accepts: the issue names Ed25519, ECDSA P-256 and RSA 2048+; the other standard curves do no harm. */
 export function acceptableKey(keyAlgorithm: string): boolean {
   if (/^(Ed25519|Ed448|ECDSA P-(256|384|521))$/.test(keyAlgorithm)) return true
@@ -97,7 +100,9 @@ export function makeRelayHandlers(app: FastifyInstance, opts: RelayOptions) {
       const email = request.body.email.trim().toLowerCase()
       if (!certificateHasEmail(info, email)) throw new EmailMismatch()
       const now = opts.now()
-      if (!certificateIsCurrent(info, new Date(now))) {
+      // A certificate made a moment ago on a machine whose clock runs ahead is not "not yet valid".
+      const current = certificateIsCurrent(info, new Date(now)) || (now + CLOCK_SKEW_MS >= info.notBefore.getTime() && now <= info.notAfter.getTime())
+      if (!current) {
         throw new CertificateExpired(
           `the certificate is valid from ${info.notBefore.toISOString()} to ${info.notAfter.toISOString()}, not now`,
         )
