@@ -120,7 +120,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<{ done: true; 
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<{ done: false }>((resolve) => {
     timer = setTimeout(() => resolve({ done: false }), ms)
-    timer.unref?.()
   })
   return Promise.race([promise.then((value) => ({ done: true as const, value })), timeout]).finally(() => clearTimeout(timer))
 }
