@@ -13,7 +13,7 @@ export interface SweepOptions {
   now?: number
   /** First batch size (default 2000). */
   batchSize?: number
-  /** Batch sizes stay within these bounds (defaults 100 and 20000). */
+  /** Batch sizes stay within these bounds (defaults 100 and 10000). */
   minBatchSize?: number
   maxBatchSize?: number
   /** Aim for batches of about this many milliseconds (default 8). */
@@ -40,7 +40,7 @@ export async function deleteInBatches(
   options: Omit<SweepOptions, 'now'> = {},
 ): Promise<Omit<SweepResult, 'ran'>> {
   const min = options.minBatchSize ?? 100
-  const max = options.maxBatchSize ?? 20_000
+  const max = options.maxBatchSize ?? 10_000
   const target = options.targetBatchMs ?? 8
   let size = Math.min(max, Math.max(min, options.batchSize ?? 2000))
   const started = performance.now()

@@ -51,3 +51,23 @@ t.test('SQLite specifics', async (t) => {
   await store.close()
   t.pass('closing twice is harmless')
 })
+
+t.test('a worker thread checkpoints the WAL, not the main thread', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fb-sqlite-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const path = join(dir, 'tracker.db')
+  const store = new SqliteStore({ path, checkpointIntervalMs: 50 })
+  t.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 20000, 'the main connection only checkpoints as a last resort')
+  const before = (await stat(path)).size
+  for (let i = 0; i < 300; i++) {
+    await store.registerClient({ email: `c${i}@example.com`, fingerprint: i.toString(16).padStart(64, '0'), certificatePem: 'x'.repeat(500), now: 1 })
+  }
+  const deadline = Date.now() + 10_000
+  while ((await stat(path)).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.ok((await stat(path)).size > before, 'pages reached the database file without a checkpoint on the main connection')
+  t.equal(store.checkpointError, undefined, 'the checkpointer reported no error')
+  await store.close()
+  const reopened = new SqliteStore({ path, checkpointIntervalMs: 0 })
+  t.equal(await reopened.countClients(), 300, 'everything written is there after close and reopen')
+  await reopened.close()
+})

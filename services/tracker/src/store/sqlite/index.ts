@@ -6,6 +6,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { sqliteMigrations, type SqliteMigration } from './migrations.js'
 import type {
@@ -98,6 +100,36 @@ export function migrateSqlite(db: Database.Database, migrations: readonly Sqlite
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
   path: string
+  /**
+   * Checkpoint the WAL from a worker thread every this many ms (default 250; 0 = SQLite's own
+   * automatic checkpoints on the main thread). A checkpoint copies pages into the database file and
+   * fsyncs it; on the main thread that can stall requests for tens of milliseconds after a big write.
+   */
+  checkpointIntervalMs?: number
+}
+
+/**
+ * The checkpointer: a second connection in a worker thread running PASSIVE checkpoints (which never
+ * block the main connection's readers or writers). Evaluated code, so it works the same from the
+ * TypeScript sources and from the esbuild bundle; better-sqlite3 is located by the main thread.
+ */
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.modulePath)
+const db = new Database(workerData.path)
+db.pragma('busy_timeout = 100')
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)') } catch (err) { parentPort.postMessage({ error: String(err && err.message || err) }) }
+}, workerData.intervalMs)
+parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close() })
+`
+
+function startCheckpointer(path: string, intervalMs: number): Worker {
+  const modulePath = createRequire(import.meta.url).resolve('better-sqlite3')
+  const worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { path, intervalMs, modulePath } })
+  // Never keep the process alive for it; close() stops it explicitly.
+  worker.unref()
+  return worker
 }
 
 export class SqliteStore implements TrackerStore {
@@ -106,6 +138,9 @@ export class SqliteStore implements TrackerStore {
   readonly db: Database.Database
   private readonly running = new Set<string>()
   private readonly stmt
+  private checkpointer: Worker | undefined
+  /** Last error the checkpointer reported (the main connection's auto-checkpoint is the fallback). */
+  checkpointError: string | undefined
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 })
@@ -116,7 +151,22 @@ export class SqliteStore implements TrackerStore {
       this.db.pragma('synchronous = NORMAL')
       this.db.pragma('foreign_keys = ON')
       this.db.pragma('busy_timeout = 5000')
+      // 32 MiB of page cache: index pages of a large sweep stay in memory.
+      this.db.pragma('cache_size = -32768')
       migrateSqlite(this.db)
+      const interval = options.checkpointIntervalMs ?? 250
+      if (options.path !== ':memory:' && interval > 0) {
+        // The worker does the regular checkpoints; the main connection only steps in if the WAL grows
+        // past ~80 MB (worker stuck or dead), so it can never grow without bound.
+        this.db.pragma('wal_autocheckpoint = 20000')
+        this.checkpointer = startCheckpointer(options.path, interval)
+        this.checkpointer.on('message', (m: { error?: string }) => {
+          this.checkpointError = m.error
+        })
+        this.checkpointer.on('error', (err) => {
+          this.checkpointError = err.message
+        })
+      }
     } catch (err) {
       this.db.close()
       throw err
@@ -166,6 +216,18 @@ export class SqliteStore implements TrackerStore {
   }
 
   async close(): Promise<void> {
+    if (this.checkpointer) {
+      const worker = this.checkpointer
+      this.checkpointer = undefined
+      // Keep the process alive until the worker has closed its connection.
+      worker.ref()
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+      worker.postMessage('stop')
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))])
+      clearTimeout(timer)
+      await worker.terminate()
+    }
     if (!this.db.open) return
     // Fold the WAL back into the main file so a stopped tracker leaves one self-contained database.
     try {
