@@ -70,6 +70,8 @@ export interface ElectronModules {
   dialog: Pick<Dialog, 'showOpenDialog' | 'showErrorBox'>
   Tray: new (image: NativeImage | string) => Tray
   Menu: Pick<typeof Menu, 'buildFromTemplate' | 'setApplicationMenu'>
+  /** To scale the 512 px icon down for the tray (without it, the tray gets the file path). */
+  nativeImage?: { createFromPath(path: string): NativeImage }
 }
 
 export interface DesktopPaths {
@@ -207,10 +209,15 @@ export function startDesktop(options: DesktopOptions): DesktopController | null 
 
     try {
       const store = settings
+      // Tray icons are small: 16 pt on macOS's menu bar, 22 px on Linux and Windows.
+      const trayIconSize = platform === 'darwin' ? 16 : 22
+      const trayIcon = electron.nativeImage
+        ? electron.nativeImage.createFromPath(options.paths.icon).resize({ width: trayIconSize, height: trayIconSize })
+        : options.paths.icon
       tray = createTray({
         Tray: electron.Tray,
         Menu: electron.Menu,
-        icon: options.paths.icon,
+        icon: trayIcon,
         keepRunning: () => store.get().keepRunningInBackground,
         setKeepRunning: (value) => {
           store.set({ keepRunningInBackground: value }).catch((err: unknown) => log.warn({ err }, 'the desktop settings could not be saved'))

@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, Tray } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron'
 import { startDesktop } from './app.js'
 import { createRuntimeBackend } from './backend.js'
 import { createLogger } from './logger.js'
@@ -16,7 +16,7 @@ const mainDir = typeof __dirname === 'string' ? __dirname : path.dirname(fileURL
 const log = createLogger({ level: process.env['FLASHBACK_LOG_LEVEL'] ?? 'info' })
 
 startDesktop({
-  electron: { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, Tray },
+  electron: { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, Tray },
   createBackend: createRuntimeBackend,
   paths: resolveDesktopPaths({ mainDir, isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, env: process.env }),
   devTools: !app.isPackaged,

@@ -73,6 +73,9 @@ async function harness(t: Test, options: { lock?: boolean; settings?: object; ba
       dialog: dialog as never,
       Tray: TrayClass as never,
       Menu: FakeMenu as never,
+      nativeImage: {
+        createFromPath: (p: string) => ({ resize: (size: { width: number }) => ({ path: p, size: size.width }) }),
+      } as never,
     },
     createBackend: async (context) => {
       if (options.backendFails) throw new Error('the profile folder is unreadable')
@@ -158,6 +161,7 @@ t.test('startup: hardening before ready, then protocols, IPC, window and peer', 
   t.equal(win.visible, true, 'shown when ready')
   t.equal(h.backend.started, 1, 'the peer is started')
   t.equal(FakeTray.instances.length, 1, 'a tray icon is shown')
+  t.same(FakeTray.instances[0]!.image, { path: '/app/icon.png', size: 22 }, 'the icon scaled down to tray size')
   const appMenu = FakeMenu.applicationMenu!.template
   t.notOk(JSON.stringify(appMenu).includes('toggleDevTools'), 'the production menu has no DevTools item')
 })

@@ -11,6 +11,7 @@ t.test('the entry hands the real Electron modules and the runtime wiring to star
     dialog: {},
     ipcMain: {},
     Menu: {},
+    nativeImage: {},
     protocol: {},
     session: {},
     shell: {},
