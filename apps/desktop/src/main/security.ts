@@ -202,7 +202,7 @@ export function permissionAllowed(permission: string, requestingUrl: string | un
 }
 
 /** URLs the renderer must never reach: it needs no network of its own (the runtime does that in main). */
-export const BLOCKED_REQUEST_URLS = ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*', 'file://*/*']
+export const BLOCKED_REQUEST_URLS = ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*', 'file:///*']
 
 type HardenableSession = Pick<
   Session,
