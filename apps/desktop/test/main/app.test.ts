@@ -186,6 +186,20 @@ t.test('the bridge works end to end through the registered handlers', async (t) 
   t.equal(FakeTray.instances[0]!.tooltip, 'Flashback: sharing', 'and the tray tooltip')
 })
 
+t.test('the registered protocols reach the runtime and the UI folder', async (t) => {
+  const h = await started(t)
+  const remote = h.protocol.handlers.get('flashback')!
+  const res = await remote(new Request('flashback://peer/bob%40example.com/films/a.mp4', { headers: { range: 'bytes=0-' } }))
+  t.equal(res.status, 200, "flashback:// answers with the runtime's fetch")
+  t.same(
+    h.backend.fetches.map((f) => ({ email: f.email, path: f.path, range: f.headers['range'] })),
+    [{ email: 'bob@example.com', path: 'films/a.mp4', range: 'bytes=0-' }],
+    "the backend's fetcher got the peer, the path and the Range",
+  )
+  const page = await h.protocol.handlers.get('app')!(new Request(APP_ENTRY_URL))
+  t.equal(page.status, 503, 'app:// serves from paths.uiRoot (not built in this fake: the how-to-build page)')
+})
+
 t.test('closing the window quits and stops the peer, unless the user chose to keep sharing', async (t) => {
   t.test('default: quit', async (t) => {
     const h = await started(t)
