@@ -77,7 +77,9 @@ export class PeerConnection {
         const ready = first
         first = undefined
         if (ready && !ready.destroyed && ready.readyState === 'open') {
-          callback(null, ready)
+          // Never call back synchronously: undici is inside its own resume() here and would not
+          // dispatch the waiting request until some later socket event.
+          process.nextTick(() => callback(null, ready))
           return
         }
         ready?.destroy()

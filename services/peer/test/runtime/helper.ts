@@ -4,7 +4,7 @@
  * chosen loopback address. Everything listens on 127.x.x.x and is closed in t.teardown.
  */
 import { createServer, type Server } from 'node:https'
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket as NetSocket } from 'node:net'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createSelfSignedCertificate, identityFromPem, type Identity } from '@flashback/identity'
@@ -122,6 +122,8 @@ export interface TestHttpsServer {
   server: Server
   host: string
   port: number
+  /** TCP connections accepted. */
+  connections: number
   /** TLS handshakes completed. */
   handshakes: number
   /** HTTP requests received (an impostor must see none). */
@@ -140,11 +142,18 @@ export async function startHttpsServer(t: TapTest, identity: Identity, host: str
     server: createServer({ cert: identity.certPem, key: identity.keyPem, requestCert: true, rejectUnauthorized: false }),
     host,
     port: 0,
+    connections: 0,
     handshakes: 0,
     requests: [],
     clients: [],
     close: async () => {},
   }
+  const sockets = new Set<NetSocket>()
+  state.server.on('connection', (socket: NetSocket) => {
+    state.connections++
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
   state.server.on('secureConnection', (socket) => {
     state.handshakes++
     const fp = socket.getPeerCertificate()?.fingerprint256
@@ -168,6 +177,8 @@ export async function startHttpsServer(t: TapTest, identity: Identity, host: str
   state.close = async () => {
     if (closed) return
     closed = true
+    // Also the TLS connections that never sent a request (HTTP does not know them yet).
+    for (const socket of sockets) socket.destroy()
     state.server.closeAllConnections()
     await new Promise<void>((resolve) => state.server.close(() => resolve()))
   }
