@@ -180,7 +180,7 @@ function Shell({ route }: { route: Route }) {
         ) : null}
       </aside>
       <main className="main" id="main" ref={mainRef} tabIndex={-1}>
-        <GlobalBanner />
+        {route.name === 'settings' ? null : <GlobalBanner />}
         {screen}
       </main>
     </div>

@@ -125,6 +125,8 @@ export function aliceHouse(): FakeHouseSpec {
     'photos/lake.svg': { content: svgPicture('Morning at the lake', '#9ad1ff', '#2f6fb3', '#fff6c9'), mime: 'image/svg+xml', ageDays: 31 },
     'photos/night.svg': { content: svgPicture('Night in the mountains', '#1a2550', '#05070f', '#e8ecff'), mime: 'image/svg+xml', ageDays: 32 },
     'music/chord.wav': { content: () => wavTone(6), mime: 'audio/wav', ageDays: 60 },
+    // Long enough (about 4 MB) that seeking to its end makes the browser ask for a byte range.
+    'music/concert.wav': { content: () => wavTone(90, 22050), mime: 'audio/wav', ageDays: 61 },
     'software/flashback-0.1.0.AppImage': { content: () => pseudoRandomBytes(6 * 1024 * 1024, 7), mime: 'application/octet-stream', ageDays: 5 },
     'software/checksums.txt': { content: 'sha256  flashback-0.1.0.AppImage\n', mime: 'text/plain', ageDays: 5 },
     'archive.zip': { content: () => pseudoRandomBytes(3 * 1024 * 1024, 3), mime: 'application/zip', ageDays: 90 },

@@ -42,8 +42,10 @@ export function createHttpApi(options: HttpApiOptions = {}): HttpFlashbackApi {
   const openWindow =
     options.openWindow ??
     ((url: string) => {
-      const w = globalThis.open?.(url, '_blank', 'noopener,noreferrer')
-      return w !== null && w !== undefined
+      if (typeof globalThis.open !== 'function') return false
+      // With noopener the browser returns null even when the tab opened: there is nothing else to check.
+      globalThis.open(url, '_blank', 'noopener,noreferrer')
+      return true
     })
 
   async function call(name: BridgeChannelName, args: unknown): Promise<unknown> {

@@ -34,7 +34,10 @@ export function previewKind(name: string, mime?: string | null): PreviewKind {
 export function describeType(name: string, mime?: string | null, isFolder = false): string {
   if (isFolder) return 'Folder'
   const kind = previewKind(name, mime)
-  const ext = extensionOf(name).toUpperCase()
+  const lower = extensionOf(name)
+  // Keep a mixed-case extension as written (AppImage), upper-case the usual ones (PNG, MP4).
+  const written = name.slice(name.length - lower.length)
+  const ext = written !== lower && written !== lower.toUpperCase() ? written : lower.toUpperCase()
   switch (kind) {
     case 'markdown':
       return 'Markdown document'

@@ -1,5 +1,5 @@
 /** Visiting a peer's house: folders with breadcrumbs, files with a preview and a download button. */
-import { useCallback, useEffect, useState, type KeyboardEvent } from 'react'
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import { toBridgeError, type BridgeError, type FileEntry, type PeerView, type RemoteTextReply } from '@flashback/protocol'
 import { useServices } from '../app-context.js'
 import { Breadcrumbs } from '../components/breadcrumbs.js'
@@ -53,7 +53,7 @@ export function VisitScreen({ email, path }: { email: string; path: string }) {
   return (
     <section className="screen screen--visit" aria-labelledby="visit-title">
       <PeerHeader email={email} peer={peer} />
-      <Breadcrumbs crumbs={crumbs} hrefFor={hrefFor} label={`Location in ${who}'s house`} />
+      <Breadcrumbs crumbs={crumbs} hrefFor={hrefFor} label={`Location in ${who}’s house`} />
       {isFile ? (
         <FileView email={email} path={path} entry={cached} who={who} />
       ) : (
@@ -163,6 +163,11 @@ function FileView({ email, path, entry, who }: { email: string; path: string; en
   const [text, setText] = useState<{ phase: 'loading' | 'ready' | 'error'; reply?: RemoteTextReply; error?: BridgeError }>({ phase: 'loading' })
   const [external, setExternal] = useState<string | null>(null)
   const [attempt, setAttempt] = useState(0)
+  const articleRef = useRef<HTMLElement>(null)
+  // Land keyboard focus in the opened file, so Backspace (back to the folder) and scrolling keys work at once.
+  useEffect(() => {
+    if (!articleRef.current?.contains(document.activeElement)) articleRef.current?.focus({ preventScroll: true })
+  }, [path])
 
   const wantsText = kind === 'markdown' || kind === 'text'
   useEffect(() => {
@@ -233,7 +238,7 @@ function FileView({ email, path, entry, who }: { email: string; path: string; en
   }
 
   return (
-    <article className="file-view" aria-label={name} onKeyDown={onKeyDown}>
+    <article className="file-view" aria-label={name} onKeyDown={onKeyDown} ref={articleRef} tabIndex={-1}>
       <div className="file-view__bar">
         <div className="file-view__title">
           <h2>{name}</h2>

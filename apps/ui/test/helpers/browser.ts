@@ -3,7 +3,7 @@
  * strict CSP, and a check that the page logs no CSP violation or uncaught error.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -21,9 +21,18 @@ export const TEST_CSP =
 
 export const chromiumAvailable = (): boolean => existsSync(CHROMIUM)
 
-/** Builds the UI once if dist is missing (a clean clone runs `prepare`, which builds it). */
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0
+  const st = statSync(path)
+  if (!st.isDirectory()) return st.mtimeMs
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((n) => newestMtime(join(path, n))))
+}
+
+/** Builds the UI when dist is missing or older than its sources (a clean clone's `prepare` already built it). */
 export function ensureBuilt(): void {
-  if (existsSync(join(distDir, 'index.html'))) return
+  const built = existsSync(join(distDir, 'index.html')) ? statSync(join(distDir, 'index.html')).mtimeMs : 0
+  const sources = [join(uiRoot, 'src'), join(uiRoot, 'index.html'), join(uiRoot, 'vite.config.ts'), join(uiRoot, 'public'), join(uiRoot, '..', '..', 'shared', 'protocol', 'src')]
+  if (built > 0 && Math.max(...sources.map(newestMtime)) <= built) return
   execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: uiRoot, stdio: 'inherit' })
 }
 

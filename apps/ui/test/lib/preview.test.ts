@@ -28,6 +28,7 @@ t.test('which previewer shows a file', async (t) => {
   t.equal(describeType('a.png'), 'PNG image', 'images are described with their format')
   t.equal(describeType('x', undefined, true), 'Folder', 'folders are folders')
   t.equal(describeType('blob'), 'File', 'unknown files are files')
+  t.equal(describeType('flashback-0.1.0.AppImage'), 'AppImage file', 'a mixed-case extension keeps its case')
 })
 
 t.test('fingerprints as people paste them', async (t) => {

@@ -1,0 +1,356 @@
+/**
+ * The built UI in Debian Chromium against the fake bridge served like web mode (HTTP + SSE + /remote with Range),
+ * under a strict CSP. Finds everything by role and name, like the end-to-end tests against real peers will.
+ * Skips with a message when Chromium is absent, unless E2E_REQUIRED=1.
+ */
+import t from 'tap'
+import { type Browser, type Page } from 'playwright-core'
+import { chromiumAvailable, CHROMIUM, ensureBuilt, launch, openUi, screenshotPath, type UiHarness } from '../helpers/browser.js'
+
+if (!chromiumAvailable()) {
+  if (process.env.E2E_REQUIRED === '1') t.fail(`Chromium is required (E2E_REQUIRED=1) but ${CHROMIUM} does not exist`)
+  else t.plan(0, `browser tests skipped: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH, or E2E_REQUIRED=1 to fail instead)`)
+} else {
+  ensureBuilt()
+  let browser: Browser
+  t.before(async () => {
+    browser = await launch()
+  })
+  t.teardown(async () => {
+    await browser?.close()
+  })
+
+  /** Opens the UI, runs `fn`, and checks the page reported no CSP violation or error. */
+  /** What withUi needs of a test. */
+  interface T {
+    same(found: unknown, wanted: unknown, message: string): unknown
+  }
+  const withUi = async (t: T, options: Parameters<typeof openUi>[1], fn: (ui: UiHarness, page: Page) => Promise<void>) => {
+    const ui = await openUi(browser, options)
+    const dialogs: string[] = []
+    ui.page.on('dialog', (d) => {
+      dialogs.push(d.message())
+      void d.dismiss()
+    })
+    try {
+      await fn(ui, ui.page)
+      t.same(ui.problems, [], 'the page logged no CSP violation, uncaught error or console error')
+      t.same(dialogs, [], 'no alert() ran')
+    } finally {
+      await ui.close()
+    }
+  }
+
+  t.test('first run: validation, email_taken explained, another address chosen', async (t) => {
+    await withUi(t, { fake: { configured: false } }, async (ui, page) => {
+      await page.getByRole('heading', { name: 'Welcome! Let’s open your house.' }).waitFor()
+      const email = page.getByRole('textbox', { name: 'Your e-mail' })
+      await page.getByRole('textbox', { name: 'Tracker address' }).fill('http://tracker.example.com')
+      await page.getByRole('button', { name: 'Start sharing' }).click()
+      t.ok(await page.getByText('Enter your e-mail address.').isVisible(), 'a missing e-mail is explained')
+      t.ok(await page.getByText('The tracker address starts with https://.').isVisible(), 'an http tracker is explained')
+      t.equal(await email.getAttribute('aria-invalid'), 'true', 'the e-mail field is marked invalid')
+      t.ok(await email.evaluate((el) => el === document.activeElement), 'focus moves to the first invalid field')
+      await page.getByRole('textbox', { name: 'Tracker address' }).fill('https://tracker.example.com:8443')
+      await page.getByRole('textbox', { name: /Tracker fingerprint/ }).fill('nope')
+      await email.fill('taken@example.com')
+      await page.getByRole('button', { name: 'Start sharing' }).click()
+      t.ok(await page.getByText(/64 hexadecimal digits/).isVisible(), 'a bad fingerprint is explained')
+      await page.getByRole('textbox', { name: /Tracker fingerprint/ }).fill('AB:'.repeat(32).slice(0, -1))
+      await page.getByRole('checkbox', { name: /Let other computers connect/ }).check()
+      t.ok(await page.getByRole('radio', { name: /Anyone registered on the tracker/ }).isChecked(), 'sharing with the network switches open access to registered')
+      t.ok(await page.getByRole('radio', { name: /Anyone who can reach it/ }).isDisabled(), 'and open access is not offered then')
+      await page.getByRole('button', { name: 'Start sharing' }).click()
+      const taken = page.getByRole('alert').filter({ hasText: 'taken@example.com is already taken on this tracker.' })
+      await taken.waitFor()
+      t.match(await taken.innerText(), /another certificate/, 'email_taken is explained')
+      await page.screenshot({ path: screenshotPath('setup-email-taken') })
+      await page.getByRole('button', { name: 'Use another address' }).click()
+      t.ok(await email.evaluate((el) => el === document.activeElement), 'the way out focuses the e-mail field')
+      await email.fill('bob@example.com')
+      await page.getByRole('button', { name: 'Start sharing' }).click()
+      await page.getByRole('heading', { name: 'Peers' }).waitFor()
+      t.pass('after a free address the app opens on Peers')
+      const saved = ui.fake.control.calls.filter((c) => c.name === 'setSettings').at(-1)?.args as { trackerFingerprint: string; access: string }
+      t.equal(saved.trackerFingerprint, 'ab'.repeat(32), 'the pasted fingerprint was normalised')
+      t.equal(saved.access, 'registered', 'with registered access')
+    })
+  })
+
+  t.test('peers: statuses, add and remove friends', async (t) => {
+    await withUi(t, { hash: '#/peers' }, async (ui, page) => {
+      const list = page.getByRole('list', { name: 'Peers' })
+      await list.waitFor()
+      const item = (email: string) => list.getByRole('listitem', { name: email })
+      t.match(await item('alice@example.com').innerText(), /●\s*Online/, 'alice is ● online')
+      t.match(await item('carol@example.com').innerText(), /○\s*Offline/, 'carol is ○ offline')
+      t.match(await item('dave@example.com').innerText(), /\?\s*Checking/, 'dave is ? checking')
+      t.match(await item('erin@example.com').innerText(), /!\s*Error\s*Certificate mismatch/, 'erin is ! error with the message')
+      await page.screenshot({ path: screenshotPath('peers-light') })
+
+      await page.getByRole('textbox', { name: 'Friend’s e-mail' }).fill('not an address')
+      await page.getByRole('button', { name: 'Add friend', exact: true }).click()
+      t.ok(await page.getByRole('alert').filter({ hasText: 'Enter an e-mail address' }).isVisible(), 'a bad address is explained')
+      await page.getByRole('textbox', { name: 'Friend’s e-mail' }).fill('zoe@example.com')
+      await page.getByRole('textbox', { name: 'Nickname (optional)' }).fill('Zoe')
+      await page.getByRole('button', { name: 'Add friend', exact: true }).click()
+      await item('zoe@example.com').waitFor()
+      t.match(await item('zoe@example.com').innerText(), /Checking/, 'a new friend appears, being checked')
+      ui.fake.control.tick()
+      await item('zoe@example.com').getByText('Offline').waitFor()
+      t.pass('the health check result arrives over the event stream')
+      await page.getByRole('button', { name: 'Remove zoe@example.com from friends' }).click()
+      await item('zoe@example.com').waitFor({ state: 'detached' })
+      t.pass('a removed offline friend leaves the list')
+      await page.getByRole('button', { name: 'Friends', exact: true }).click()
+      t.notOk(await item('frank@example.com').isVisible(), 'the Friends filter hides non-friends')
+      await page.getByRole('button', { name: 'Everyone', exact: true }).click()
+      ui.fake.control.setPeerStatus('alice@example.com', 'offline')
+      await item('alice@example.com').getByText('Offline').waitFor()
+      t.pass('a peer going offline shows without reloading')
+    })
+  })
+
+  t.test('visiting: folders, markdown links inside the house, outside links ask, nothing runs', async (t) => {
+    await withUi(t, { hash: '#/peers' }, async (ui, page) => {
+      await page.getByRole('link', { name: 'alice@example.com', exact: true }).click()
+      await page.getByRole('heading', { name: 'Alice’s house' }).waitFor()
+      const files = page.getByRole('list', { name: 'Files in Alice’s house' })
+      await files.waitFor()
+      await page.screenshot({ path: screenshotPath('visit-folder-light') })
+      await files.getByRole('link', { name: 'index.md' }).click()
+      await page.getByRole('heading', { name: "Welcome to Alice's house" }).waitFor()
+      t.equal(await page.locator('script:not([src])').count(), 0, 'no inline script made it into the page')
+      t.equal(await page.locator('.markdown script, .markdown [onerror], .markdown iframe').count(), 0, 'raw HTML from the markdown is not rendered')
+      t.equal(await page.locator('a[href^="javascript"], a[href^="JAVASCRIPT"]').count(), 0, 'no javascript: link exists')
+      t.ok(await page.getByText('click me').isVisible(), 'the refused link still shows its text')
+      await page.getByText('click me').click()
+      t.match(page.url(), /index\.md$/, 'clicking a refused link goes nowhere')
+      await page.getByRole('img', { name: 'Sunset over the harbour' }).waitFor()
+      t.ok(await page.getByRole('img', { name: 'Sunset over the harbour' }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'a relative picture in markdown loads from the house')
+      await page.screenshot({ path: screenshotPath('visit-markdown-light') })
+
+      await page.getByRole('link', { name: /the Flashback project/ }).click()
+      const dialog = page.getByRole('dialog', { name: 'Open an outside link?' })
+      await dialog.waitFor()
+      t.match(await dialog.innerText(), /https:\/\/example\.org\/flashback/, 'the dialog shows where the link goes')
+      await page.screenshot({ path: screenshotPath('visit-outside-link-dialog') })
+      await dialog.getByRole('button', { name: 'Cancel' }).click()
+      await dialog.waitFor({ state: 'hidden' })
+      t.pass('cancel closes the dialog')
+      await page.getByRole('link', { name: /the Flashback project/ }).click()
+      const popup = page.context().waitForEvent('page')
+      await page.getByRole('dialog', { name: 'Open an outside link?' }).getByRole('button', { name: 'Open link' }).click()
+      const tab = await popup
+      t.match(tab.url(), /^https:\/\/example\.org\/flashback|^about:blank|^chrome-error/, 'confirming opens the link in a new tab')
+      await tab.close()
+
+      await page.getByRole('link', { name: 'The plan for the summer' }).click()
+      await page.getByRole('heading', { name: 'Plan for the summer' }).waitFor()
+      t.match(page.url(), /#\/peer\/alice%40example\.com\/notes\/plan\.md$/, 'a relative link opens notes/plan.md inside the same house')
+      const crumbs = page.getByRole('navigation', { name: 'Location in Alice’s house' })
+      t.same(await crumbs.getByRole('listitem').allInnerTexts(), ['Alice', 'notes', 'plan.md'], 'breadcrumbs show where we are')
+      await page.getByRole('link', { name: 'photos' }).click()
+      await page.getByRole('list', { name: 'Files in photos' }).waitFor()
+      t.pass('a folder link opens the folder')
+      await crumbs.getByRole('link', { name: 'Alice' }).click()
+      await page.getByRole('list', { name: 'Files in Alice’s house' }).waitFor()
+      t.pass('a breadcrumb opens its folder')
+      await page.getByRole('list', { name: 'Files in Alice’s house' }).getByRole('link', { name: 'notes' }).click()
+      await page.getByRole('list', { name: 'Files in notes' }).waitFor()
+      await page.getByRole('link', { name: 'ideas.txt' }).click()
+      await page.getByRole('region', { name: 'Contents of ideas.txt' }).or(page.getByLabel('Contents of ideas.txt')).waitFor()
+      t.match(await page.getByLabel('Contents of ideas.txt').innerText(), /Learn to sail/, 'plain text is shown as text')
+      await page.keyboard.press('Backspace')
+      await page.getByRole('list', { name: 'Files in notes' }).waitFor()
+      t.pass('Backspace goes back to the folder')
+    })
+  })
+
+  t.test('pictures, audio with seeking, anything else offers download', async (t) => {
+    await withUi(t, { hash: '#/peer/alice%40example.com/photos/sunset.svg' }, async (ui, page) => {
+      const img = page.getByRole('img', { name: 'sunset.svg' })
+      await img.waitFor()
+      await page.waitForFunction(() => (document.querySelector('.image-preview img') as HTMLImageElement | null)?.naturalWidth ?? 0 > 0)
+      t.pass('the picture loads through /remote')
+      await page.screenshot({ path: screenshotPath('visit-image-light') })
+
+      await page.goto(`${ui.server.url}#/peer/alice%40example.com/music/concert.wav`)
+      const audio = page.locator('audio')
+      await audio.waitFor()
+      t.equal(await audio.getAttribute('aria-label'), 'concert.wav', 'the player is named after the file')
+      await page.waitForFunction(() => (document.querySelector('audio')?.readyState ?? 0) >= 1)
+      const duration = await audio.evaluate((a: HTMLAudioElement) => a.duration)
+      t.ok(duration > 80, 'the audio duration is known from its header')
+      await audio.evaluate((a: HTMLAudioElement) => {
+        a.muted = true
+        a.currentTime = a.duration - 5
+      })
+      await page.waitForFunction(() => {
+        const a = document.querySelector('audio')
+        return !!a && !a.seeking && a.currentTime > 80
+      })
+      t.pass('seeking near the end works')
+      const ranged = ui.remoteRequests.filter((r) => r.path === 'music/concert.wav' && r.range && !/^bytes=0-$/.test(r.range))
+      t.ok(ranged.length > 0, `the browser asked for a byte range to seek (${ui.remoteRequests.map((r) => r.range).join(', ')})`)
+      t.ok(ranged.every((r) => r.status === 206), 'answered with 206 Partial Content')
+      await page.screenshot({ path: screenshotPath('visit-audio-light') })
+
+      await page.goto(`${ui.server.url}#/peer/alice%40example.com/software`)
+      await page.getByRole('link', { name: 'flashback-0.1.0.AppImage' }).click()
+      await page.getByText('There is no preview for this kind of file.').waitFor()
+      await page.screenshot({ path: screenshotPath('visit-no-preview-light') })
+      await page.getByRole('button', { name: 'Download flashback-0.1.0.AppImage' }).click()
+      await page.getByRole('status').getByText('Downloading flashback-0.1.0.AppImage').waitFor()
+      t.pass('download starts with a notice')
+      t.ok(ui.fake.control.calls.some((c) => c.name === 'startDownload'), 'through the bridge')
+    })
+  })
+
+  t.test('a folder of 10,000 entries is virtualised and keyboard-navigable', async (t) => {
+    await withUi(t, { hash: '#/peer/alice%40example.com/big' }, async (ui, page) => {
+      const list = page.getByRole('list', { name: 'Files in big' })
+      await list.waitFor()
+      const rendered = await list.getByRole('listitem').count()
+      t.ok(rendered > 5 && rendered < 100, `only the rows in view are in the DOM (${rendered})`)
+      const first = list.getByRole('link', { name: 'scan-00001.txt' })
+      await page.waitForFunction(() => document.activeElement?.textContent === 'scan-00001.txt')
+      t.pass('opening a folder focuses its first entry')
+      await page.keyboard.press('ArrowDown')
+      await page.keyboard.press('ArrowDown')
+      t.equal(await page.evaluate(() => document.activeElement?.textContent), 'scan-00003.txt', 'arrow keys move the focus')
+      await page.keyboard.press('ArrowUp')
+      t.equal(await page.evaluate(() => document.activeElement?.textContent), 'scan-00002.txt', 'and back up')
+      t.equal(await first.getAttribute('tabindex'), '-1', 'only the active row is tabbable')
+      for (let i = 0; i < 30; i++) {
+        await page.keyboard.press('End')
+        const text = await page.evaluate(() => document.activeElement?.textContent)
+        if (text === 'scan-10000.txt') break
+        await page.waitForTimeout(100)
+      }
+      t.equal(await page.evaluate(() => document.activeElement?.textContent), 'scan-10000.txt', 'End reaches the 10,000th entry as pages load')
+      t.equal(await page.locator('[aria-setsize="10000"]').first().count(), 1, 'rows announce the full size once everything is loaded')
+      const stillRendered = await list.getByRole('listitem').count()
+      t.ok(stillRendered < 100, `still only the rows in view after scrolling to the end (${stillRendered})`)
+      await page.screenshot({ path: screenshotPath('visit-big-folder-light') })
+      await page.keyboard.press('Home')
+      t.equal(await page.evaluate(() => document.activeElement?.textContent), 'scan-00001.txt', 'Home goes back to the first')
+      await page.keyboard.type('scan-0500')
+      t.equal(await page.evaluate(() => document.activeElement?.textContent), 'scan-05000.txt', 'typing a name jumps to it')
+      await page.keyboard.press('Enter')
+      await page.getByRole('article', { name: 'scan-05000.txt' }).waitFor()
+      t.match(await page.getByLabel('Contents of scan-05000.txt').innerText(), /Scan number 5000 of 10000/, 'Enter opens the focused file')
+      t.ok(ui.fake.control.calls.filter((c) => c.name === 'listRemoteFiles').length >= 5, 'the folder was loaded page by page')
+    })
+  })
+
+  t.test('downloads: progress, cancel, resume, show in folder', async (t) => {
+    await withUi(t, { hash: '#/peer/alice%40example.com/archive.zip' }, async (ui, page) => {
+      await page.getByRole('button', { name: 'Download archive.zip' }).click()
+      await page.getByRole('link', { name: 'Show downloads' }).click()
+      const row = page.getByRole('listitem', { name: 'archive.zip' })
+      await row.waitFor()
+      const bar = row.getByRole('progressbar')
+      t.equal(await bar.getAttribute('aria-valuenow'), '0', 'a new download starts at 0%')
+      ui.fake.control.tick(1)
+      await page.waitForFunction(() => document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') !== '0')
+      t.ok(Number(await bar.getAttribute('aria-valuenow')) > 0, 'progress arrives over the event stream')
+      t.match(await row.innerText(), /MB of 3 MB/, 'with the amount in words')
+      t.equal(await page.getByRole('link', { name: /Downloads/ }).getByLabel('1 active').count(), 1, 'the sidebar counts the active download')
+      await row.getByRole('button', { name: 'Cancel download of archive.zip' }).click()
+      await row.getByText('Cancelled').waitFor()
+      t.pass('cancel stops it')
+      await row.getByRole('button', { name: 'Resume download of archive.zip' }).click()
+      await row.getByText('Downloading').waitFor()
+      t.pass('resume continues it')
+      ui.fake.control.tick(10)
+      await row.getByText('Done').waitFor()
+      t.equal(await bar.getAttribute('aria-valuenow'), '100', 'a finished download is at 100%')
+      await row.getByRole('button', { name: 'Show archive.zip in its folder' }).click()
+      await page.waitForFunction(() => !document.querySelector('[aria-label="Show archive.zip in its folder"][disabled]'))
+      t.same(ui.fake.control.revealed, [ui.fake.control.calls.find((c) => c.name === 'startDownload') ? (await ui.fake.listDownloads()).downloads[0]?.id : ''], 'show in folder asks the bridge')
+    })
+    await withUi(t, { hash: '#/downloads', fake: { sampleDownloads: true } }, async (_ui, page) => {
+      await page.getByRole('list', { name: 'Downloads' }).waitFor()
+      await page.screenshot({ path: screenshotPath('downloads-light') })
+      t.match(await page.getByRole('listitem', { name: 'chord.wav' }).innerText(), /stopped answering/, 'a failure shows its reason')
+    })
+  })
+
+  t.test('my house, empty and error states', async (t) => {
+    await withUi(t, { hash: '#/house' }, async (_ui, page) => {
+      await page.getByRole('heading', { name: 'My house' }).waitFor()
+      t.match(await page.getByRole('region', { name: 'Sharing status' }).innerText(), /Sharing[\s\S]*bob@example\.com/, 'my status is shown')
+      await page.getByRole('button', { name: /Show recent problems/ }).click()
+      t.match(await page.getByRole('list', { name: 'Recent problems' }).innerText(), /heartbeat went unanswered/, 'recent problems can be read')
+      await page.getByRole('list', { name: 'Files in my house' }).getByRole('link', { name: 'recipes' }).click()
+      await page.getByRole('list', { name: 'Files in recipes' }).waitFor()
+      t.pass('my folders can be browsed')
+      await page.goto(`${page.url().split('#')[0]}#/house`)
+      await page.getByRole('list', { name: 'Files in my house' }).waitFor()
+      await page.screenshot({ path: screenshotPath('house-light') })
+    })
+    await withUi(t, { hash: '#/peer/carol%40example.com' }, async (ui, page) => {
+      const alert = page.getByRole('alert').filter({ hasText: 'is not reachable' })
+      await alert.waitFor()
+      t.match(await alert.innerText(), /not online right now/, 'an offline peer is explained')
+      await page.screenshot({ path: screenshotPath('visit-error-light') })
+      const before = ui.fake.control.calls.length
+      await alert.getByRole('button', { name: 'Try again' }).click()
+      await page.getByRole('alert').filter({ hasText: 'is not reachable' }).waitFor()
+      t.ok(ui.fake.control.calls.length > before, 'Try again asks again')
+    })
+    await withUi(t, { hash: '#/peer/alice%40example.com/notes/old' }, async (ui, page) => {
+      await page.getByRole('list', { name: 'Files in old' }).waitFor()
+      ui.fake.control.emit({ type: 'status', status: { ...(await ui.fake.getStatus()), registration: 'email_taken', broadcasting: false } })
+      const banner = page.getByRole('alert').filter({ hasText: 'Your e-mail is taken on this tracker.' })
+      await banner.waitFor()
+      await banner.getByRole('link', { name: 'Choose another address' }).click()
+      await page.getByRole('heading', { name: 'Settings' }).waitFor()
+      t.ok(await page.getByText('bob@example.com is already taken on this tracker.').isVisible(), 'the settings screen explains the taken address')
+      await page.screenshot({ path: screenshotPath('settings-email-taken-light') })
+    })
+  })
+
+  t.test('web mode token: traded for a cookie, refused without it', async (t) => {
+    const token = 'tok_0123456789abcdefABCDEF'
+    await withUi(t, { bridge: { token }, query: `?token=${token}`, hash: '#/peers' }, async (_ui, page) => {
+      await page.getByRole('list', { name: 'Peers' }).waitFor()
+      t.notMatch(page.url(), /token/, 'the token leaves the address bar')
+      await page.reload()
+      await page.getByRole('list', { name: 'Peers' }).waitFor()
+      t.pass('the cookie keeps the session across reloads')
+    })
+    await withUi(t, { bridge: { token } }, async (_ui, page) => {
+      await page.getByRole('heading', { name: 'This page needs its access link' }).waitFor()
+      t.pass('without the token the page explains how to get in')
+      await page.screenshot({ path: screenshotPath('unauthorized-light') })
+    })
+  })
+
+  t.test('dark mode screenshots of the main screens', async (t) => {
+    await withUi(t, { colorScheme: 'dark', hash: '#/peers', fake: { sampleDownloads: true } }, async (ui, page) => {
+      await page.getByRole('list', { name: 'Peers' }).waitFor()
+      await page.screenshot({ path: screenshotPath('peers-dark') })
+      await page.goto(`${ui.server.url}#/peer/alice%40example.com/notes/plan.md`)
+      await page.getByRole('heading', { name: 'Plan for the summer' }).waitFor()
+      await page.screenshot({ path: screenshotPath('visit-markdown-dark') })
+      await page.goto(`${ui.server.url}#/downloads`)
+      await page.getByRole('list', { name: 'Downloads' }).waitFor()
+      await page.screenshot({ path: screenshotPath('downloads-dark') })
+      await page.goto(`${ui.server.url}#/house`)
+      await page.getByRole('list', { name: 'Files in my house' }).waitFor()
+      await page.screenshot({ path: screenshotPath('house-dark') })
+      t.pass('dark screenshots taken')
+    })
+    await withUi(t, { colorScheme: 'dark', fake: { configured: false } }, async (_ui, page) => {
+      await page.getByRole('heading', { name: /Welcome/ }).waitFor()
+      await page.screenshot({ path: screenshotPath('setup-dark'), fullPage: true })
+    })
+    await withUi(t, { colorScheme: 'light', fake: { configured: false }, viewport: { width: 1280, height: 900 } }, async (_ui, page) => {
+      await page.getByRole('heading', { name: /Welcome/ }).waitFor()
+      await page.screenshot({ path: screenshotPath('setup-light'), fullPage: true })
+      t.pass('setup screenshots taken')
+    })
+  })
+}
