@@ -15,3 +15,6 @@ export { WELCOME_FILE } from './server/welcome-page.js'
 
 // The peer runtime (profile, tracker presence, visiting peers, friends, downloads, events).
 export * from './runtime/index.js'
+
+// The runtime-backed FlashbackApi (the desktop main process and web mode both use it).
+export * from './bridge/index.js'
