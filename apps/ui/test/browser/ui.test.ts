@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { type Browser, type Page } from 'playwright-core'
-import { chromiumAvailable, CHROMIUM, ensureBuilt, launch, openUi, screenshotPath, type UiHarness } from '../helpers/browser.js'
+import { chromiumAvailable, CHROMIUM, ensureBuilt, launch, openUi, recordWebm, screenshotPath, type UiHarness } from '../helpers/browser.js'
 
 if (!chromiumAvailable()) {
   if (process.env.E2E_REQUIRED === '1') t.fail(`Chromium is required (E2E_REQUIRED=1) but ${CHROMIUM} does not exist`)
@@ -167,13 +167,35 @@ if (!chromiumAvailable()) {
     })
   })
 
-  t.test('pictures, audio with seeking, anything else offers download', async (t) => {
-    await withUi(t, { hash: '#/peer/alice%40example.com/photos/sunset.svg' }, async (ui, page) => {
+  t.test('pictures, video, audio with seeking, anything else offers download', async (t) => {
+    const video = await recordWebm(browser)
+    const extraAliceFiles = { 'videos/harbour.webm': { content: () => video, mime: 'video/webm' } }
+    await withUi(t, { hash: '#/peer/alice%40example.com/photos/sunset.svg', fake: { extraAliceFiles } }, async (ui, page) => {
       const img = page.getByRole('img', { name: 'sunset.svg' })
       await img.waitFor()
       await page.waitForFunction(() => (document.querySelector('.image-preview img') as HTMLImageElement | null)?.naturalWidth ?? 0 > 0)
       t.pass('the picture loads through /remote')
       await page.screenshot({ path: screenshotPath('visit-image-light') })
+
+      await page.goto(`${ui.server.url}#/peer/alice%40example.com/videos`)
+      await page.getByRole('link', { name: 'harbour.webm' }).click()
+      const player = page.locator('video')
+      await player.waitFor()
+      t.equal(await player.getAttribute('aria-label'), 'harbour.webm', 'the video player is named after the file')
+      await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 2)
+      t.equal(await player.evaluate((v: HTMLVideoElement) => v.videoWidth), 640, 'the video decodes through /remote')
+      await player.evaluate(async (v: HTMLVideoElement) => {
+        v.muted = true
+        await v.play()
+        v.pause()
+        v.currentTime = 1.5
+      })
+      await page.waitForFunction(() => {
+        const v = document.querySelector('video')
+        return !!v && !v.seeking && v.currentTime >= 1.4
+      })
+      t.pass('the video plays and seeks')
+      await page.screenshot({ path: screenshotPath('visit-video-light') })
 
       await page.goto(`${ui.server.url}#/peer/alice%40example.com/music/concert.wav`)
       const audio = page.locator('audio')

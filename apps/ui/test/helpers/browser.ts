@@ -111,3 +111,43 @@ export function screenshotPath(name: string): string {
   mkdirSync(outputDir, { recursive: true })
   return join(outputDir, `${name}.png`)
 }
+
+/** A few seconds of real WebM video (VP8), recorded from a canvas by Chromium's MediaRecorder. */
+export async function recordWebm(browser: Browser, seconds = 3): Promise<Uint8Array> {
+  const page = await browser.newPage()
+  try {
+    const b64 = await page.evaluate(async (ms) => {
+      const canvas = document.createElement('canvas')
+      canvas.width = 640
+      canvas.height = 360
+      const g = canvas.getContext('2d') as CanvasRenderingContext2D
+      const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm;codecs=vp8' })
+      const chunks: Blob[] = []
+      recorder.ondataavailable = (e) => chunks.push(e.data)
+      let frame = 0
+      const draw = setInterval(() => {
+        const grad = g.createLinearGradient(0, 0, 640, 360)
+        grad.addColorStop(0, `hsl(${(frame * 4) % 360} 70% 55%)`)
+        grad.addColorStop(1, `hsl(${(frame * 4 + 120) % 360} 70% 35%)`)
+        g.fillStyle = grad
+        g.fillRect(0, 0, 640, 360)
+        g.fillStyle = '#fff'
+        g.font = 'bold 64px sans-serif'
+        g.fillText(`Harbour ${(frame / 15).toFixed(1)} s`, 110, 200)
+        frame++
+      }, 66)
+      recorder.start(250)
+      await new Promise((r) => setTimeout(r, ms))
+      recorder.stop()
+      clearInterval(draw)
+      await new Promise((r) => (recorder.onstop = r))
+      const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer())
+      let text = ''
+      for (const b of bytes) text += String.fromCharCode(b)
+      return btoa(text)
+    }, seconds * 1000)
+    return new Uint8Array(Buffer.from(b64, 'base64'))
+  } finally {
+    await page.close()
+  }
+}
