@@ -9,6 +9,7 @@ import { TRACKER_API_PREFIX } from '@flashback/protocol'
 import pkg from '../package.json' with { type: 'json' }
 import { defaultConfig, sqliteUrlFor, type TrackerConfig } from './config.js'
 import clientCertificatePlugin, { tlsClientCertificate, type ClientCertificateSource } from './plugins/client-certificate.js'
+import { FORWARDED_CERTIFICATE_HEADERS } from './plugins/forwarded-certificate.js'
 import errorHandlerPlugin from './plugins/error-handler.js'
 import jsonOnlyPlugin from './plugins/json-only.js'
 import rateLimitPlugin, { MemoryRateCounter, type RateCounter } from './plugins/rate-limit.js'
@@ -39,6 +40,11 @@ export interface BuildAppOptions {
   sweeper?: boolean
   /** Rate-limit counters (default: in memory). */
   rateCounter?: RateCounter
+  /**
+   * Proxies (IPs/CIDRs) whose X-Forwarded-For is believed for the client address (the plain-HTTP
+   * listener behind a load balancer). Default: none, the address is the socket's peer.
+   */
+  trustProxy?: readonly string[]
   /** The clock in ms (tests). */
   now?: () => number
 }
@@ -65,6 +71,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
   }
   const app = (
@@ -90,7 +97,11 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     await app.register(errorHandlerPlugin)
     await app.register(jsonOnlyPlugin)
     await app.register(storePlugin, { store, owned })
-    await app.register(clientCertificatePlugin, { source: opts.clientCertificate ?? tlsClientCertificate })
+    await app.register(clientCertificatePlugin, {
+      source: opts.clientCertificate ?? tlsClientCertificate,
+      // On the TLS listener a forwarded-certificate header can only be a forgery: drop it on arrival.
+      stripHeaders: opts.https ? FORWARDED_CERTIFICATE_HEADERS : [],
+    })
     await app.register(rateLimitPlugin, {
       perMinute: config.rateLimitPerMin,
       counter: opts.rateCounter ?? new MemoryRateCounter(),

@@ -11,8 +11,11 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import { buildApp, type TrackerApp } from './app.js'
 import { defaultConfig, sqliteUrlFor, type TrackerConfig } from './config.js'
+import { forwardedCertificateSource } from './plugins/forwarded-certificate.js'
+import { MemoryRateCounter, StoreRateCounter, type RateCounter } from './plugins/rate-limit.js'
 import { loadServerCertificate } from './server-certificate.js'
 import { openStore } from './store/open.js'
+import { makeTrustMatcher } from './trust-proxy.js'
 
 export interface StartTrackerOptions extends Partial<TrackerConfig> {
   /** A pino logger; false = silent. Default: pino to stdout at config.logLevel. */
@@ -77,11 +80,41 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     })
     if (cert.origin === 'generated') log.info({ fingerprint: cert.fingerprint, dir: dataDir }, 'generated a self-signed server certificate')
 
-    const store = await openStore({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax })
+    const store = await openStore({
+      databaseUrl: config.databaseUrl,
+      poolMax: config.databasePoolMax,
+      onError: (err) => log.warn({ err }, 'database connection error'),
+    })
     cleanup.push(() => store.close())
+    // With PostgreSQL the replicas share one budget per identity and address; SQLite is one process.
+    const rateCounter: RateCounter = store.backend === 'postgres' ? new StoreRateCounter(store) : new MemoryRateCounter()
 
-    const app = await buildApp({ config, store, logger: log, https: { cert: cert.certPem, key: cert.keyPem } })
+    const app = await buildApp({ config, store, logger: log, rateCounter, https: { cert: cert.certPem, key: cert.keyPem } })
     cleanup.push(() => app.close())
+
+    let http: RunningTracker['http']
+    if (config.httpPort !== undefined) {
+      // Behind a TLS-terminating load balancer: plain HTTP, the client certificate in a forwarded header.
+      const httpApp = await buildApp({
+        config,
+        store,
+        logger: log.child({ listener: 'http' }),
+        rateCounter,
+        sweeper: false,
+        clientCertificate: forwardedCertificateSource(makeTrustMatcher(config.trustProxy)),
+        trustProxy: config.trustProxy,
+      })
+      // Closed before the TLS app (cleanup runs backwards), both before the store.
+      cleanup.push(() => httpApp.close())
+      await httpApp.listen({ port: config.httpPort, host: config.httpBindAddress })
+      const httpPort = (httpApp.server.address() as AddressInfo).port
+      http = { url: `http://${hostForUrl(config.httpBindAddress)}:${httpPort}`, port: httpPort, app: httpApp }
+      if (config.trustProxy.length === 0) {
+        log.warn('RELAY_HTTP_PORT is set but RELAY_TRUST_PROXY is empty: no forwarded certificate will be believed')
+      }
+      httpApp.log.info({ port: httpPort, trust_proxy: config.trustProxy }, 'tracker http listener (behind a TLS-terminating proxy)')
+    }
+
     await app.listen({ port: config.port, host: config.bindAddress })
     const port = (app.server.address() as AddressInfo).port
     const url = `https://${hostForUrl(config.bindAddress)}:${port}`
@@ -92,8 +125,9 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
       port,
       fingerprint: cert.fingerprint,
       certPem: cert.certPem,
-      config: { ...config, port },
+      config: { ...config, port, ...(http ? { httpPort: http.port } : {}) },
       app,
+      ...(http ? { http } : {}),
       close: unwind,
     }
     return running

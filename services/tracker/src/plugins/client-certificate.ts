@@ -14,13 +14,22 @@ import { ClientCertificateRequired, NotRegistered } from '../errors.js'
 import type { ClientRecord } from '../store/types.js'
 
 export interface PresentedCertificate {
-  der: Uint8Array
-  /** SHA-256 of the DER, lower-case hex. */
+  /** SHA-256 of the DER, lower-case hex: the identity. */
   fingerprint: string
+  /** The DER, when known (a proxy may forward only the hash). */
+  der?: Uint8Array
 }
 
-/** Returns the DER of the client certificate behind a request, or undefined when there is none. */
-export type ClientCertificateSource = (request: FastifyRequest) => Uint8Array | undefined
+/**
+ * The client certificate behind a request: its DER, or (from a proxy that forwards only a hash) its
+ * fingerprint; undefined when there is none.
+ */
+export type ClientCertificateSource = (request: FastifyRequest) => Uint8Array | PresentedCertificate | undefined
+
+function toPresented(found: Uint8Array | PresentedCertificate | undefined): PresentedCertificate | null {
+  if (!found) return null
+  return found instanceof Uint8Array ? { der: found, fingerprint: fingerprintDer(found) } : found
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,17 +64,17 @@ function presentedFromSocket(request: FastifyRequest, source: ClientCertificateS
   if (source === tlsClientCertificate && socket instanceof TLSSocket) {
     const cached = fromSocket.get(socket)
     if (cached !== undefined) return cached
-    const der = source(request)
-    const presented = der ? { der, fingerprint: fingerprintDer(der) } : null
+    const presented = toPresented(source(request))
     fromSocket.set(socket, presented)
     return presented
   }
-  const der = source(request)
-  return der ? { der, fingerprint: fingerprintDer(der) } : null
+  return toPresented(source(request))
 }
 
 export interface ClientCertificatePluginOptions {
   source: ClientCertificateSource
+  /** Request headers deleted before anything reads them (forwarded-certificate headers on the TLS listener). */
+  stripHeaders?: readonly string[]
   /** How many registered identities to keep in memory (registrations never change, so this is safe). */
   cacheSize?: number
 }
@@ -84,7 +93,9 @@ export default fp<ClientCertificatePluginOptions>(
 
     app.decorateRequest('clientCertificate', null)
     app.decorateRequest('client', null)
+    const strip = opts.stripHeaders ?? []
     app.addHook('onRequest', async (request) => {
+      for (const name of strip) delete request.headers[name]
       request.clientCertificate = presentedFromSocket(request, source)
     })
 

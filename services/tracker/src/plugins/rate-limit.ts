@@ -18,6 +18,14 @@ export interface RateCounter {
   hit(key: string, windowMs: number, now: number): Promise<CounterHit> | CounterHit
 }
 
+/** Counters in the store (PostgreSQL): every replica counts against the same budget. */
+export class StoreRateCounter implements RateCounter {
+  constructor(private readonly store: { hitCounter(key: string, windowMs: number, now: number): Promise<CounterHit> }) {}
+  hit(key: string, windowMs: number, now: number): Promise<CounterHit> {
+    return this.store.hitCounter(key, windowMs, now)
+  }
+}
+
 /** In-process counters: one map per window, dropped whole when the window changes. */
 export class MemoryRateCounter implements RateCounter {
   private windowEnd = 0
@@ -76,12 +84,15 @@ export default fp<RateLimitPluginOptions>(
     app.addHook('onRequest', async (request, reply) => {
       if (opts.exempt?.(request)) return
       const at = now()
-      const addressHit = await opts.counter.hit(`ip:${addressKey(request.ip)}`, RATE_WINDOW_MS, at)
+      const fingerprint = request.clientCertificate?.fingerprint
+      // Both counters at once (two round trips in parallel when they live in the database).
+      const [addressHit, identityHit] = await Promise.all([
+        opts.counter.hit(`ip:${addressKey(request.ip)}`, RATE_WINDOW_MS, at),
+        fingerprint ? opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at) : undefined,
+      ])
       let limit = perAddress
       let hit = addressHit
-      const fingerprint = request.clientCertificate?.fingerprint
-      if (fingerprint) {
-        const identityHit = await opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at)
+      if (identityHit) {
         // Report the tighter of the two budgets.
         if (perIdentity - identityHit.count < perAddress - addressHit.count) {
           limit = perIdentity

@@ -202,8 +202,8 @@ export class SqliteStore implements TrackerStore {
       hit: db.prepare(`
         INSERT INTO rate_counters (key, window_end, count) VALUES (?, ?, 1)
         ON CONFLICT (key) DO UPDATE SET
-          count = CASE WHEN rate_counters.window_end = excluded.window_end THEN rate_counters.count + 1 ELSE 1 END,
-          window_end = excluded.window_end
+          count = CASE WHEN rate_counters.window_end >= excluded.window_end THEN rate_counters.count + 1 ELSE 1 END,
+          window_end = max(rate_counters.window_end, excluded.window_end)
         RETURNING count, window_end`),
       deleteStaleCounters: db.prepare(
         'DELETE FROM rate_counters WHERE rowid IN (SELECT rowid FROM rate_counters WHERE window_end < ? LIMIT ?)',
