@@ -22,10 +22,16 @@ for (const ws of root.workspaces) {
     })
     child.on('close', (c) => {
       // tap's closing line: "# { total: 52, pass: 50, fail: 1, skip: 1 }"
-      const m = /# \{ total: \d+(.*)\}/.exec(tail)
-      if (m) {
+      const m = /# \{ total: (\d+)(.*)\}/.exec(tail)
+      if (!m || m[1] === '0') {
+        // A suite that ran nothing is a broken suite (e.g. a missing include), not a pass.
+        console.log(`run-tests: ${pkg.name} ran no tests`)
+        resolve(1)
+        return
+      }
+      {
         for (const key of Object.keys(totals)) {
-          const n = new RegExp(`${key}: (\\d+)`).exec(m[1])
+          const n = new RegExp(`${key}: (\\d+)`).exec(m[2])
           if (n) totals[key] += Number(n[1])
         }
       }
