@@ -261,11 +261,18 @@ export class PeerRuntime {
     this.#running = { server, serverStatus, presence, friends, clients }
     this.#emitStatus()
 
-    const first = await presence.start()
-    friends.start()
+    let first
+    try {
+      first = await presence.start()
+      friends.start()
+    } catch (err) {
+      await this.#teardown()
+      throw err
+    }
     if (options.requireTracker && first.state !== 'broadcasting') {
       const error = first.error ?? { code: 'tracker_unreachable', message: 'the tracker did not accept our broadcast' }
-      await this.stop()
+      // Not stop(): it waits for this very start to finish.
+      await this.#teardown()
       if (first.state === 'retrying') throw new TrackerUnreachableError(error.message)
       throw new RuntimeError(first.state === 'email_taken' ? 'email_taken' : error.code, error.message)
     }
@@ -283,6 +290,10 @@ export class PeerRuntime {
 
   async #stop(): Promise<void> {
     await this.#starting?.catch(() => {})
+    await this.#teardown()
+  }
+
+  async #teardown(): Promise<void> {
     const running = this.#running
     await this.downloads.stop()
     if (running) {

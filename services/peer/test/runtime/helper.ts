@@ -5,7 +5,8 @@
  */
 import { createServer, type Server } from 'node:https'
 import { createServer as createNetServer, type AddressInfo, type Socket as NetSocket } from 'node:net'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSelfSignedCertificate, identityFromPem, type Identity } from '@flashback/identity'
 import { startTracker, type RunningTracker, type StartTrackerOptions } from '@flashback/tracker'
@@ -90,7 +91,9 @@ export async function makePeer(
   email: string,
   options: { files?: Record<string, string | Buffer>; access?: 'open' | 'registered' | 'friends'; timing?: PeerRuntimeOptions['timing']; base?: string } = {},
 ): Promise<TestPeer> {
-  const base = options.base ?? t.testdir()
+  // Not t.testdir(): a second peer in the same test would wipe the first one's folder.
+  const base = options.base ?? (await mkdtemp(join(tmpdir(), 'flashback-peer-')))
+  if (!options.base) t.teardown(() => rm(base, { recursive: true, force: true }))
   const name = email.split('@')[0] as string
   const profileDir = join(base, `${name}-profile`)
   const shareDir = await makeShare(join(base, `${name}-share`), options.files)
