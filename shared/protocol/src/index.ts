@@ -4,6 +4,7 @@
  */
 export * from './errors.js'
 export * from './tracker.js'
+export * from './registry.js'
 export * from './peer.js'
 export * from './runtime-events.js'
 export * from './bridge.js'
