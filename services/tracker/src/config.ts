@@ -37,6 +37,14 @@ export interface TrackerConfig {
   httpBindAddress: string
   /** Proxy addresses (IPs or CIDRs) whose forwarded headers are believed. */
   trustProxy: string[]
+  /** UDP port of the matchmaker (0 = off). */
+  matchmakerPort: number
+  /** Lifetime of a matchmaker token in seconds. */
+  matchmakerTokenTtlS: number
+  /** Registry entries of a peer offline this long (seconds) are deleted. */
+  registryOfflineRetentionS: number
+  /** Most registry entries one identity may hold. */
+  registryMaxFilesPerPeer: number
 }
 
 export class ConfigError extends Error {
@@ -130,6 +138,10 @@ export const SETTINGS = [
   setting('httpPort', 'RELAY_HTTP_PORT', integer(0, 65535), 'plain-HTTP listener for a TLS-terminating proxy [off]'),
   setting('httpBindAddress', 'RELAY_HTTP_BIND_ADDRESS', ipLiteral, 'listen address of the plain-HTTP listener [127.0.0.1]'),
   setting('trustProxy', 'RELAY_TRUST_PROXY', cidrList, 'comma-separated proxy IPs/CIDRs whose forwarded headers are trusted [none]'),
+  setting('matchmakerPort', 'MATCHMAKER_PORT', integer(0, 65535), 'UDP port of the NAT hole-punching matchmaker, 0 = off [12345]'),
+  setting('matchmakerTokenTtlS', 'MATCHMAKER_TOKEN_TTL_S', integer(10, 24 * 3600), 'lifetime of a matchmaker token in seconds [300]'),
+  setting('registryOfflineRetentionS', 'REGISTRY_OFFLINE_RETENTION_S', integer(0, 10 * 365 * 24 * 3600), 'seconds a peer offline keeps its registry entries [604800]'),
+  setting('registryMaxFilesPerPeer', 'REGISTRY_MAX_FILES_PER_PEER', integer(1, 100_000_000), 'most registry entries one identity may hold [100000]'),
 ] as const
 
 /** Defaults for everything but the database URL, which follows the data dir. */
@@ -149,6 +161,10 @@ export function defaultConfig(dataDir = './data'): TrackerConfig {
     httpPort: undefined,
     httpBindAddress: '127.0.0.1',
     trustProxy: [],
+    matchmakerPort: 12345,
+    matchmakerTokenTtlS: 300,
+    registryOfflineRetentionS: 7 * 24 * 3600,
+    registryMaxFilesPerPeer: 100_000,
   }
 }
 
