@@ -19,6 +19,7 @@ import healthRoutes from './routes/health/index.js'
 import peersRoutes from './routes/peers/index.js'
 import relayRoutes from './routes/relay/index.js'
 import { openStore } from './store/open.js'
+import { makeTrustMatcher } from './trust-proxy.js'
 import type { TrackerStore } from './store/types.js'
 
 export const VERSION: string = pkg.version
@@ -106,6 +107,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
       perMinute: config.rateLimitPerMin,
       counter: opts.rateCounter ?? new MemoryRateCounter(),
       exempt: (request) => request.url === '/health',
+      addressExempt: makeTrustMatcher(config.trustProxy),
       now,
     })
     await app.register(helmet, { global: true })

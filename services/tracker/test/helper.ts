@@ -174,3 +174,22 @@ export function https(baseUrl: string, options: HttpsOptions): Promise<HttpsRepl
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Bundle dist/server.js and dist/healthcheck.js into a folder of this test's own under dist/ (test files
+ * run in parallel: a shared output could be rewritten while another test starts it). Removed by teardown.
+ */
+export async function buildBundle(t: Test): Promise<{ server: string; healthcheck: string }> {
+  const script = new URL('../../../scripts/build-node.mjs', import.meta.url).href
+  const { buildNode } = (await import(script)) as {
+    buildNode: (o: { entryPoints: Record<string, string>; outdir: string }) => Promise<void>
+  }
+  const root = new URL('..', import.meta.url).pathname
+  const outdir = join(root, 'dist', `test-${process.pid}-${Math.random().toString(16).slice(2, 8)}`)
+  await buildNode({
+    entryPoints: { server: join(root, 'src', 'server.ts'), healthcheck: join(root, 'src', 'healthcheck.ts') },
+    outdir,
+  })
+  t.teardown(() => rm(outdir, { recursive: true, force: true }))
+  return { server: join(outdir, 'server.js'), healthcheck: join(outdir, 'healthcheck.js') }
+}

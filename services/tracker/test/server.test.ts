@@ -10,15 +10,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from 'node:tls'
 import { promisify } from 'node:util'
-import { fileURLToPath } from 'node:url'
-import { https, makeIdentity } from './helper.js'
+import { buildBundle, https, makeIdentity } from './helper.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const server = join(root, 'dist', 'server.js')
-
-t.before(async () => {
-  await promisify(execFile)(process.execPath, [join(root, 'build.mjs')], { cwd: root })
-})
+const bundle = await buildBundle(t)
+const server = bundle.server
 
 interface Started {
   child: ChildProcess
@@ -70,7 +65,7 @@ t.test('starts, logs its port and fingerprint, stops gracefully on SIGTERM', asy
 
   const healthcheck = (p: number) =>
     new Promise<number | null>((resolve) =>
-      spawn(process.execPath, [join(root, 'dist', 'healthcheck.js')], { env: { PATH: process.env.PATH ?? '', RELAY_PORT: String(p) } }).on('exit', resolve),
+      spawn(process.execPath, [bundle.healthcheck], { env: { PATH: process.env.PATH ?? '', RELAY_PORT: String(p) } }).on('exit', resolve),
     )
   t.equal(await healthcheck(port), 0, 'the container HEALTHCHECK script (no curl) passes against the running tracker')
 

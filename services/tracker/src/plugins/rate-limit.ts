@@ -71,6 +71,12 @@ export interface RateLimitPluginOptions {
   counter: RateCounter
   /** Routes never limited (health checks from load balancers). */
   exempt?: (request: FastifyRequest) => boolean
+  /**
+   * Client addresses without a per-address budget: trusted proxies (RELAY_TRUST_PROXY). Behind a TCP
+   * passthrough balancer every client seems to come from the balancer; counting them all as one
+   * address would starve everyone, so only the per-identity budget applies to them.
+   */
+  addressExempt?: (address: string) => boolean
   now?: () => number
 }
 
@@ -86,18 +92,21 @@ export default fp<RateLimitPluginOptions>(
       const at = now()
       const fingerprint = request.clientCertificate?.fingerprint
       // Both counters at once (two round trips in parallel when they live in the database).
+      const countAddress = !opts.addressExempt?.(request.ip)
       const [addressHit, identityHit] = await Promise.all([
-        opts.counter.hit(`ip:${addressKey(request.ip)}`, RATE_WINDOW_MS, at),
+        countAddress ? opts.counter.hit(`ip:${addressKey(request.ip)}`, RATE_WINDOW_MS, at) : undefined,
         fingerprint ? opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at) : undefined,
       ])
-      let limit = perAddress
-      let hit = addressHit
-      if (identityHit) {
-        // Report the tighter of the two budgets.
-        if (perIdentity - identityHit.count < perAddress - addressHit.count) {
-          limit = perIdentity
-          hit = identityHit
-        }
+      if (!addressHit && !identityHit) return
+      // Report (and enforce) the tighter of the budgets that apply.
+      let limit: number
+      let hit: CounterHit
+      if (addressHit && (!identityHit || perAddress - addressHit.count <= perIdentity - identityHit.count)) {
+        limit = perAddress
+        hit = addressHit
+      } else {
+        limit = perIdentity
+        hit = identityHit as CounterHit
       }
       const resetS = Math.max(1, Math.ceil((hit.resetAt - at) / 1000))
       reply.header('x-ratelimit-limit', limit)

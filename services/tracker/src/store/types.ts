@@ -63,7 +63,7 @@ export interface CounterHit {
   resetAt: number
 }
 
-export interface TrackerStore {
+export interface TrackerStore extends RegistryStore {
   readonly backend: 'sqlite' | 'postgres'
   /** Cheap round trip to the database (health checks). */
   ping(): Promise<void>
@@ -103,4 +103,93 @@ export interface TrackerStore {
   hitCounter(key: string, windowMs: number, now: number): Promise<CounterHit>
   /** Forget counter windows that ended before `now`. */
   deleteStaleCounters(now: number, limit: number): Promise<number>
+}
+
+// ---- the file registry (who has which file) and shared secrets ----
+
+export interface RegistryFileInput {
+  /** Path inside the publisher's share. */
+  path: string
+  name: string
+  /** Lower-case hex. */
+  sha256: string
+  size: number
+}
+
+export interface RegistryPublishInput {
+  client: Pick<ClientRecord, 'id' | 'email' | 'fingerprint'>
+  /** Distinct paths (the caller dedupes; the last entry for a path wins). */
+  files: RegistryFileInput[]
+  now: number
+  /** Store nothing when the caller would then hold more entries than this. */
+  maxFiles: number
+}
+
+export type RegistryPublishResult =
+  | { outcome: 'stored'; stored: number; total: number }
+  | { outcome: 'quota_exceeded'; total: number }
+
+/** Keyset position of a search page: online publishers first, then e-mail, then path. */
+export interface RegistryCursor {
+  online: boolean
+  email: string
+  path: string
+}
+
+export interface RegistrySearch {
+  /** `name`: case-insensitive substring of the file name (value lower-cased); `exact_name`; `sha256` (lower-case hex). */
+  by: 'name' | 'exact_name' | 'sha256'
+  value: string
+  now: number
+  limit: number
+  after?: RegistryCursor | undefined
+}
+
+export interface RegistryHit {
+  email: string
+  fingerprint: string
+  path: string
+  name: string
+  sha256: string
+  size: number
+  /** The publisher has a live broadcast at `now`. */
+  online: boolean
+}
+
+export interface RegistryStatsRecord {
+  files: number
+  hashes: number
+  peers: number
+}
+
+/** The registry's part of the store (every backend implements it). */
+export interface RegistryStore {
+  /** Add or update entries of one identity (one transaction); refreshes its last-online time. */
+  publishFiles(input: RegistryPublishInput): Promise<RegistryPublishResult>
+  /** Remove the identity's entries at these paths; returns how many went. */
+  unpublishFiles(clientId: string, paths: readonly string[]): Promise<number>
+  /** Remove every entry of the identity. */
+  unpublishAll(clientId: string): Promise<number>
+  /** The older design's remove: entries whose path or name is `filename` (and, when given, whose hash is `sha256`). */
+  unpublishByName(clientId: string, filename: string, sha256?: string): Promise<number>
+  /** One page of hits, online publishers first, then by e-mail and path. */
+  searchRegistry(search: RegistrySearch): Promise<RegistryHit[]>
+  registryStats(): Promise<RegistryStatsRecord>
+  /** Distinct file names in byte order, after `afterName`. */
+  registryNames(options: { limit: number; afterName?: string | undefined }): Promise<string[]>
+  /**
+   * Remember, for publishers with a live broadcast at `now`, when that broadcast expires (the moment
+   * they will count as offline). At most `limit` publishers per call; returns how many were updated.
+   */
+  refreshRegistryOnline(now: number, limit: number): Promise<number>
+  /**
+   * Delete at most `limit` entries of publishers offline since `cutoff` or earlier (no live broadcast
+   * at `now`), then publishers left without entries. Returns how many rows went.
+   */
+  deleteOfflineRegistryEntries(cutoff: number, now: number, limit: number): Promise<number>
+  /**
+   * A secret shared by every replica (e.g. the matchmaker's HMAC key): the stored one, or `candidate`
+   * stored now when there is none yet (the first writer wins).
+   */
+  sharedSecret(name: string, candidate: Uint8Array, now: number): Promise<Buffer>
 }

@@ -53,3 +53,16 @@ t.test('RATE_LIMIT_PER_MIN=0 turns limiting off', async (t) => {
   t.equal(res.statusCode, 200, 'no request is refused')
   t.notOk(res.headers['x-ratelimit-limit'], 'and no rate-limit headers are sent')
 })
+
+t.test('a trusted proxy address has no per-address budget; identities still do', async (t) => {
+  const { app } = await buildTestApp(t, { config: { rateLimitPerMin: 2, trustProxy: ['10.9.0.0/16'] } })
+  const ids = await Promise.all(['a', 'b', 'c'].map((n) => makeIdentity(`${n}@example.com`)))
+  const get = (headers: Record<string, string>, remoteAddress: string) => app.inject({ url: '/api/relay/status', headers, remoteAddress })
+  for (const id of ids) {
+    t.equal((await get(as(id), '10.9.1.1')).statusCode, 200, `${id.email} through the balancer, request 1`)
+    t.equal((await get(as(id), '10.9.1.1')).statusCode, 200, `${id.email} through the balancer, request 2`)
+  }
+  t.equal((await get(as(ids[0]!), '10.9.1.1')).statusCode, 429, 'six requests from the balancer address passed; the identity budget (2) still holds')
+  for (let i = 0; i < 4; i++) await get({}, '192.0.2.77')
+  t.equal((await get({}, '192.0.2.77')).statusCode, 429, 'an ordinary address keeps its budget (2N = 4)')
+})

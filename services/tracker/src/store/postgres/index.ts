@@ -7,6 +7,7 @@
 import { randomUUID, createHash } from 'node:crypto'
 import pg from 'pg'
 import { postgresMigrations, type PostgresMigration } from './migrations.js'
+import { PostgresRegistry } from './registry.js'
 import type {
   BroadcastInput,
   BroadcastRecord,
@@ -14,6 +15,11 @@ import type {
   CounterHit,
   ListOptions,
   RegisterResult,
+  RegistryHit,
+  RegistryPublishInput,
+  RegistryPublishResult,
+  RegistrySearch,
+  RegistryStatsRecord,
   TrackerStore,
 } from '../types.js'
 
@@ -104,6 +110,8 @@ export class PostgresStore implements TrackerStore {
   private lockClient: pg.Client | undefined
   private readonly running = new Set<string>()
   private closed = false
+  /** The file registry's statements (./registry.ts). */
+  private readonly registry: PostgresRegistry
 
   private constructor(options: PostgresStoreOptions) {
     const { connectionString, schema } = parseDatabaseUrl(options.connectionString)
@@ -118,6 +126,7 @@ export class PostgresStore implements TrackerStore {
     this.pool = new pg.Pool({ ...this.clientConfig, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 })
     // An idle connection dropped by the server must not crash the process; the pool makes a new one.
     this.pool.on('error', (err) => this.onError(err))
+    this.registry = new PostgresRegistry(this.pool)
   }
 
   /** Connect, create the schema if asked, and migrate (under an advisory lock). */
@@ -360,5 +369,47 @@ export class PostgresStore implements TrackerStore {
       [now, limit],
     )
     return rowCount ?? 0
+  }
+
+  // ---- the file registry (./registry.ts) ----
+
+  publishFiles(input: RegistryPublishInput): Promise<RegistryPublishResult> {
+    return this.registry.publishFiles(input)
+  }
+
+  unpublishFiles(clientId: string, paths: readonly string[]): Promise<number> {
+    return this.registry.unpublishFiles(clientId, paths)
+  }
+
+  unpublishAll(clientId: string): Promise<number> {
+    return this.registry.unpublishAll(clientId)
+  }
+
+  unpublishByName(clientId: string, filename: string, sha256?: string): Promise<number> {
+    return this.registry.unpublishByName(clientId, filename, sha256)
+  }
+
+  searchRegistry(search: RegistrySearch): Promise<RegistryHit[]> {
+    return this.registry.searchRegistry(search)
+  }
+
+  registryStats(): Promise<RegistryStatsRecord> {
+    return this.registry.registryStats()
+  }
+
+  registryNames(options: { limit: number; afterName?: string | undefined }): Promise<string[]> {
+    return this.registry.registryNames(options)
+  }
+
+  refreshRegistryOnline(now: number, limit: number): Promise<number> {
+    return this.registry.refreshRegistryOnline(now, limit)
+  }
+
+  deleteOfflineRegistryEntries(cutoff: number, now: number, limit: number): Promise<number> {
+    return this.registry.deleteOfflineRegistryEntries(cutoff, now, limit)
+  }
+
+  sharedSecret(name: string, candidate: Uint8Array, now: number): Promise<Buffer> {
+    return this.registry.sharedSecret(name, candidate, now)
   }
 }

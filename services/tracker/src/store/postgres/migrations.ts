@@ -3,6 +3,8 @@
  * Append new ones at the end with the next version; never edit one that shipped. They run at start,
  * under an advisory lock so replicas starting together migrate once, each in its own transaction.
  */
+import { POSTGRES_REGISTRY_MIGRATION } from './registry.js'
+
 export interface PostgresMigration {
   version: number
   name: string
@@ -42,5 +44,10 @@ export const postgresMigrations: PostgresMigration[] = [
       );
       CREATE INDEX rate_counters_window_end ON rate_counters (window_end);
     `,
+  },
+  {
+    version: 2,
+    name: 'file registry (registry_peers, registry_files) and shared secrets',
+    up: POSTGRES_REGISTRY_MIGRATION,
   },
 ]

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { sqliteMigrations, type SqliteMigration } from './migrations.js'
+import { SqliteRegistry } from './registry.js'
 import type {
   BroadcastInput,
   BroadcastRecord,
@@ -17,6 +18,11 @@ import type {
   CounterHit,
   ListOptions,
   RegisterResult,
+  RegistryHit,
+  RegistryPublishInput,
+  RegistryPublishResult,
+  RegistrySearch,
+  RegistryStatsRecord,
   TrackerStore,
 } from '../types.js'
 
@@ -138,6 +144,8 @@ export class SqliteStore implements TrackerStore {
   readonly db: Database.Database
   private readonly running = new Set<string>()
   private readonly stmt
+  /** The file registry's statements (./registry.ts). */
+  private readonly registry: SqliteRegistry
   private checkpointer: Worker | undefined
   /** Last error the checkpointer reported (the main connection's auto-checkpoint is the fallback). */
   checkpointError: string | undefined
@@ -172,6 +180,7 @@ export class SqliteStore implements TrackerStore {
       throw err
     }
     const db = this.db
+    this.registry = new SqliteRegistry(db)
     this.stmt = {
       ping: db.prepare('SELECT 1'),
       clientByEmail: db.prepare('SELECT * FROM clients WHERE email = ?'),
@@ -339,5 +348,47 @@ export class SqliteStore implements TrackerStore {
 
   async deleteStaleCounters(now: number, limit: number): Promise<number> {
     return this.stmt.deleteStaleCounters.run(now, limit).changes
+  }
+
+  // ---- the file registry (./registry.ts) ----
+
+  publishFiles(input: RegistryPublishInput): Promise<RegistryPublishResult> {
+    return this.registry.publishFiles(input)
+  }
+
+  unpublishFiles(clientId: string, paths: readonly string[]): Promise<number> {
+    return this.registry.unpublishFiles(clientId, paths)
+  }
+
+  unpublishAll(clientId: string): Promise<number> {
+    return this.registry.unpublishAll(clientId)
+  }
+
+  unpublishByName(clientId: string, filename: string, sha256?: string): Promise<number> {
+    return this.registry.unpublishByName(clientId, filename, sha256)
+  }
+
+  searchRegistry(search: RegistrySearch): Promise<RegistryHit[]> {
+    return this.registry.searchRegistry(search)
+  }
+
+  registryStats(): Promise<RegistryStatsRecord> {
+    return this.registry.registryStats()
+  }
+
+  registryNames(options: { limit: number; afterName?: string | undefined }): Promise<string[]> {
+    return this.registry.registryNames(options)
+  }
+
+  refreshRegistryOnline(now: number, limit: number): Promise<number> {
+    return this.registry.refreshRegistryOnline(now, limit)
+  }
+
+  deleteOfflineRegistryEntries(cutoff: number, now: number, limit: number): Promise<number> {
+    return this.registry.deleteOfflineRegistryEntries(cutoff, now, limit)
+  }
+
+  sharedSecret(name: string, candidate: Uint8Array, now: number): Promise<Buffer> {
+    return this.registry.sharedSecret(name, candidate, now)
   }
 }

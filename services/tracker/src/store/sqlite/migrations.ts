@@ -4,6 +4,7 @@
  * schema_migrations.
  */
 import type Database from 'better-sqlite3'
+import { SQLITE_REGISTRY_MIGRATION } from './registry.js'
 
 export interface SqliteMigration {
   version: number
@@ -44,5 +45,10 @@ export const sqliteMigrations: SqliteMigration[] = [
       );
       CREATE INDEX rate_counters_window_end ON rate_counters (window_end);
     `,
+  },
+  {
+    version: 2,
+    name: 'file registry (registry_peers, registry_files) and shared secrets',
+    up: SQLITE_REGISTRY_MIGRATION,
   },
 ]
