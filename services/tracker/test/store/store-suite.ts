@@ -4,6 +4,7 @@
  */
 import type { Test } from 'tap'
 import type { BroadcastInput, ClientRecord, TrackerStore } from '../../src/store/types.js'
+import { registrySuite } from './registry-suite.js'
 
 export interface StoreUnderTest {
   store: TrackerStore
@@ -203,4 +204,7 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     await reopened.ping()
     t.pass('the reopened store answers a ping')
   })
+
+  // The file registry's tests (its own file).
+  registrySuite(t, factory)
 }
