@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url'
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const NATIVE = []
-const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)])
+// Every `node:` specifier is a built-in (node:sqlite, node:test… are missing from builtinModules: they exist only with
+// the prefix, and may be newer than the Node running this build; Electron's Node is the judge at run time).
+const isBuiltin = (m) => m.startsWith('node:') || builtinModules.includes(m)
 
 /** The imports a bundle left to `require` at run time, from esbuild's metafile. */
 export function externalImports(metafile) {
@@ -47,7 +49,7 @@ export async function buildDesktop({ outdir = here('./dist'), requireUi = false 
     define: { 'import.meta.url': '__flashbackImportMetaUrl' },
     banner: { js: "const __flashbackImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   })
-  const mainExternal = externalImports(main.metafile).filter((m) => !builtins.has(m))
+  const mainExternal = externalImports(main.metafile).filter((m) => !isBuiltin(m))
   const unexpected = mainExternal.filter((m) => m !== 'electron' && !NATIVE.includes(m))
   if (unexpected.length) throw new Error(`the main bundle would require packages at run time: ${unexpected.join(', ')}`)
 

@@ -38,8 +38,8 @@ export interface RecordingLogger extends Logger {
 
 export function recordingLogger(): RecordingLogger {
   const entries: RecordingLogger['entries'] = []
-  const at = (level: string) => (obj: object, msg?: string) => {
-    entries.push({ level, obj, msg })
+  const at = (level: string) => (objOrMsg: object | string, msg?: string) => {
+    entries.push(typeof objOrMsg === 'string' ? { level, obj: {}, msg: objOrMsg } : { level, obj: objOrMsg, msg })
   }
   return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }
@@ -404,10 +404,15 @@ export function fakeDialog(answer: { canceled: boolean; filePaths: string[] } = 
   const dialog = {
     opened: 0,
     errors: [] as Array<{ title: string; content: string }>,
+    messages: [] as unknown[],
     answer,
     async showOpenDialog(..._args: unknown[]) {
       dialog.opened++
       return dialog.answer
+    },
+    async showMessageBox(...args: unknown[]) {
+      dialog.messages.push(args.at(-1))
+      return { response: 0, checkboxChecked: false }
     },
     showErrorBox(title: string, content: string) {
       dialog.errors.push({ title, content })

@@ -67,7 +67,7 @@ export interface ElectronModules {
   protocol: Pick<Protocol, 'registerSchemesAsPrivileged' | 'handle'>
   session: { defaultSession: Parameters<typeof hardenSession>[0] & Partial<Pick<Session, 'protocol'>> }
   shell: Pick<Shell, 'openExternal' | 'showItemInFolder'>
-  dialog: Pick<Dialog, 'showOpenDialog' | 'showErrorBox'>
+  dialog: Pick<Dialog, 'showOpenDialog' | 'showErrorBox' | 'showMessageBox'>
   Tray: new (image: NativeImage | string) => Tray
   Menu: Pick<typeof Menu, 'buildFromTemplate' | 'setApplicationMenu'>
   /** To scale the 512 px icon down for the tray (without it, the tray gets the file path). */
@@ -239,7 +239,14 @@ export function startDesktop(options: DesktopOptions): DesktopController | null 
     isReady = true
     if (quitting) return
     showWindow()
-    backend.start().catch((err: unknown) => log.error({ err }, 'the peer could not start'))
+    backend.start().catch((err: unknown) => {
+      log.error({ err }, 'the peer could not start')
+      // The window shows the peer as not sharing; say why (saving the settings again retries).
+      const detail = err instanceof Error ? err.message : String(err)
+      const options = { type: 'warning' as const, title: 'Flashback', message: 'Flashback could not start sharing.', detail: `${detail}\n\nCheck your settings, then save them to try again.` }
+      const shown = win && !win.isDestroyed() ? dialog.showMessageBox(win, options) : dialog.showMessageBox(options)
+      shown.catch(() => {})
+    })
   }
 
   const ready = app.whenReady().then(setup)

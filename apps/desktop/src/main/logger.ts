@@ -4,11 +4,16 @@
  * shipping pino (and its worker-thread transports) inside the bundle. Errors are reduced to name, code and message:
  * never request bodies, keys or certificates.
  */
+export interface LogFn {
+  (obj: object, msg?: string): void
+  (msg: string): void
+}
+
 export interface Logger {
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
+  debug: LogFn
+  info: LogFn
+  warn: LogFn
+  error: LogFn
 }
 
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const
@@ -31,8 +36,10 @@ export function createLogger(options: { level?: string; write?: (line: string) =
   const min = LEVELS[(options.level ?? 'info') as LogLevel] ?? LEVELS.info
   const write = options.write ?? ((line: string) => process.stderr.write(line))
   const name = options.name ?? 'flashback-desktop'
-  const entry = (level: LogLevel) => (obj: object, msg?: string) => {
+  const entry = (level: LogLevel): LogFn => (objOrMsg: object | string, maybeMsg?: string) => {
     if (LEVELS[level] < min) return
+    const obj = typeof objOrMsg === 'string' ? {} : objOrMsg
+    const msg = typeof objOrMsg === 'string' ? objOrMsg : maybeMsg
     let line: string
     try {
       line = JSON.stringify({ level: LEVELS[level], time: Date.now(), name, ...serializable(obj), msg })
@@ -44,5 +51,5 @@ export function createLogger(options: { level?: string; write?: (line: string) =
   return { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') }
 }
 
-const noop = () => {}
+const noop: LogFn = () => {}
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop }

@@ -312,6 +312,20 @@ t.test('a backend that cannot start is reported on screen and the app quits', as
   t.equal(FakeBrowserWindow.instances.length, 0, 'no window was opened')
 })
 
+t.test('a peer that cannot start is explained in a message box', async (t) => {
+  const h = await harness(t)
+  h.backend.start = async () => {
+    throw new Error('The folder /home/ada/Shared does not exist')
+  }
+  h.app.becomeReady()
+  await h.controller!.ready
+  await settle()
+  t.equal(h.dialog.messages.length, 1, 'one message box')
+  t.match(JSON.stringify(h.dialog.messages[0]), /does not exist/, 'saying why')
+  t.equal(FakeBrowserWindow.instances.length, 1, 'the window is still there (to fix the settings)')
+  t.equal(h.app.quitCalls, 0, 'the app keeps running')
+})
+
 t.test('quitting during startup neither opens a window nor leaves the peer running', async (t) => {
   const h = await harness(t)
   h.app.quit()
