@@ -14,7 +14,7 @@ import { promisify } from 'node:util'
 import { CONTENT_MAX_BYTES, ErrorCode, PEER_ROUTES, PeerErrorCode } from '@flashback/protocol'
 import { evaluatePreconditions, validatorsFor } from './conditional.js'
 import { setFileSecurityHeaders, setValidatorHeaders, streamParts, type FileRouteContext } from './download.js'
-import { closeQuietly, openShareFile } from './open-file.js'
+import { openShareFile } from './open-file.js'
 import { encodeSharePath } from './path-guard.js'
 import { HttpError, sendError, sendJson } from './reply.js'
 import { type StreamPart } from './file-stream.js'
@@ -53,7 +53,7 @@ export function looksLikeText(sample: Buffer, complete: boolean): boolean {
 }
 
 export async function serveContent(req: IncomingMessage, res: ServerResponse, segments: string[], ctx: FileRouteContext): Promise<void> {
-  const { fd, stat, name } = await openShareFile(ctx.root, segments, ctx.showDotfiles)
+  const { fd, stat, name } = await openShareFile(ctx.root, segments, ctx.showDotfiles, ctx.fs)
   let handedOver = false
   try {
     const size = stat.size
@@ -111,6 +111,6 @@ export async function serveContent(req: IncomingMessage, res: ServerResponse, se
     handedOver = true
     streamParts(res, fd, parts, ctx)
   } finally {
-    if (!handedOver) closeQuietly(fd)
+    if (!handedOver) ctx.fs.close(fd)
   }
 }

@@ -4,13 +4,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import { type IncomingMessage, type ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream'
 import contentDisposition from 'content-disposition'
 import mime from 'mime-types'
 import { PeerErrorCode } from '@flashback/protocol'
 import { evaluatePreconditions, ifRangeAllows, validatorsFor, type Validators } from './conditional.js'
-import { FileSliceStream, partsLength, type StreamPart } from './file-stream.js'
-import { closeQuietly, openShareFile } from './open-file.js'
+import { partsLength, sendFileParts, type BufferPool, type StreamPart } from './file-stream.js'
+import { openShareFile } from './open-file.js'
+import { type MetadataFs } from './metadata-fs.js'
 import { type ShareRoot } from './path-guard.js'
 import { parseRange, type ByteRange } from './ranges.js'
 import { HttpError, sendError } from './reply.js'
@@ -19,7 +19,10 @@ import { type Logger } from './logger.js'
 export interface FileRouteContext {
   root: ShareRoot
   showDotfiles: boolean
-  chunkSize: number
+  /** Read buffers for file transfers (their size is the read size). */
+  pool: BufferPool
+  /** realpath/open/fstat/close, synchronous while the file system is fast. */
+  fs: MetadataFs
   logger: Logger
 }
 
@@ -63,18 +66,18 @@ function multipartParts(ranges: ByteRange[], size: number, contentType: string):
   return { boundary, parts }
 }
 
-/** Stream `parts` of `fd` into the response; the stream owns the descriptor from here on. */
+/** Send `parts` of `fd` as the body; the transfer owns the descriptor from here on. */
 export function streamParts(res: ServerResponse, fd: number, parts: StreamPart[], ctx: FileRouteContext): void {
-  const body = new FileSliceStream(fd, parts, ctx.chunkSize)
-  pipeline(body, res, (err) => {
-    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      ctx.logger.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'file stream ended early')
+  void sendFileParts(res, fd, parts, ctx.pool, (n) => ctx.fs.close(n)).then((err) => {
+    // A visitor closing the tab is ordinary; a file changing under a transfer is worth a line.
+    if (err && (err as NodeJS.ErrnoException).code === 'FLASHBACK_FILE_CHANGED') {
+      ctx.logger.warn({ err: { message: err.message } }, 'file changed during a transfer')
     }
   })
 }
 
 export async function serveDownload(req: IncomingMessage, res: ServerResponse, segments: string[], ctx: FileRouteContext): Promise<void> {
-  const file = await openShareFile(ctx.root, segments, ctx.showDotfiles)
+  const file = await openShareFile(ctx.root, segments, ctx.showDotfiles, ctx.fs)
   const { fd, stat, name } = file
   let handedOver = false
   try {
@@ -128,6 +131,6 @@ export async function serveDownload(req: IncomingMessage, res: ServerResponse, s
     handedOver = true
     streamParts(res, fd, parts, ctx)
   } finally {
-    if (!handedOver) closeQuietly(fd)
+    if (!handedOver) ctx.fs.close(fd)
   }
 }

@@ -16,8 +16,8 @@
  * Each page entry is re-checked on disk (lstat, and realpath containment for symlinks) whatever the
  * cache says.
  */
-import { lstat, opendir, realpath, stat } from 'node:fs/promises'
-import { type Stats } from 'node:fs'
+import * as fsp from 'node:fs/promises'
+import { type Dir, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import mime from 'mime-types'
 import { type FileEntry } from '@flashback/protocol'
@@ -30,10 +30,26 @@ export interface IndexEntry {
   dir: boolean
 }
 
+/** The file-system calls a listing makes (injectable, so tests can count them). */
+export interface ListingFs {
+  opendir(path: string, options: { bufferSize: number }): Promise<Dir>
+  lstat(path: string): Promise<Stats>
+  stat(path: string): Promise<Stats>
+  realpath(path: string): Promise<string>
+}
+
+const nodeFs: ListingFs = {
+  opendir: (path, options) => fsp.opendir(path, options),
+  lstat: (path) => fsp.lstat(path),
+  stat: (path) => fsp.stat(path),
+  realpath: (path) => fsp.realpath(path),
+}
+
 export interface ListingOptions extends NameRules {
   root: ShareRoot
   /** stat/realpath calls in flight at once while building an index or a page. */
   concurrency: number
+  fs?: ListingFs
 }
 
 /** Folders first; then case-insensitively; then by code unit, so the order is total and stable. */
@@ -88,12 +104,13 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
 
 /** What a name in the folder really is, following a symlink only while it stays inside the root. */
 async function classify(path: string, opts: ListingOptions): Promise<{ dir: boolean; stat: Stats } | undefined> {
+  const fs = opts.fs ?? nodeFs
   try {
-    let st = await lstat(path)
+    let st = await fs.lstat(path)
     if (st.isSymbolicLink()) {
-      const real = await realpath(path)
+      const real = await fs.realpath(path)
       if (relativeInsideRoot(opts.root, real, opts.showDotfiles) === undefined) return undefined
-      st = await stat(real)
+      st = await fs.stat(real)
     }
     if (st.isDirectory()) return { dir: true, stat: st }
     if (st.isFile()) return { dir: false, stat: st }
@@ -107,7 +124,7 @@ async function classify(path: string, opts: ListingOptions): Promise<{ dir: bool
 export async function buildIndex(realDir: string, opts: ListingOptions): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = []
   const unresolved: string[] = []
-  const dir = await opendir(realDir, { bufferSize: 256 })
+  const dir = await (opts.fs ?? nodeFs).opendir(realDir, { bufferSize: 256 })
   for await (const d of dir) {
     if (nameProblem(d.name, opts) !== undefined) continue
     if (d.isDirectory()) entries.push({ name: d.name, lower: d.name.toLowerCase(), dir: true })

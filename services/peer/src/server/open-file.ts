@@ -4,16 +4,11 @@
  * thread), and the open descriptor is checked to be a regular file. From here on everything reads
  * through that one descriptor, so later renames or deletions cannot redirect the response.
  */
-import { close, constants, fstat, open, type Stats } from 'node:fs'
-import { promisify } from 'node:util'
+import { type Stats } from 'node:fs'
 import { ErrorCode, PeerErrorCode } from '@flashback/protocol'
 import { resolveInsideRoot, type ShareRoot } from './path-guard.js'
 import { HttpError } from './reply.js'
-
-const openAsync = promisify(open)
-const fstatAsync = promisify(fstat)
-
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
+import { type MetadataFs } from './metadata-fs.js'
 
 export interface OpenedFile {
   fd: number
@@ -24,14 +19,14 @@ export interface OpenedFile {
 
 export const notFound = (): HttpError => new HttpError(404, ErrorCode.notFound, 'no such file in this share')
 
-export async function openShareFile(root: ShareRoot, segments: readonly string[], showDotfiles: boolean): Promise<OpenedFile> {
-  const real = await resolveInsideRoot(root, segments, showDotfiles)
+export async function openShareFile(root: ShareRoot, segments: readonly string[], showDotfiles: boolean, fs: MetadataFs): Promise<OpenedFile> {
+  const real = await resolveInsideRoot(root, segments, showDotfiles, fs)
   if (real === undefined) throw notFound()
   const name = segments[segments.length - 1]
   if (name === undefined) throw new HttpError(400, PeerErrorCode.notAFile, 'the share root is a folder, not a file')
   let fd: number
   try {
-    fd = await openAsync(real, OPEN_FLAGS)
+    fd = await fs.open(real)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EISDIR') throw new HttpError(400, PeerErrorCode.notAFile, 'this path is a folder, not a file')
@@ -39,19 +34,15 @@ export async function openShareFile(root: ShareRoot, segments: readonly string[]
   }
   let stat: Stats
   try {
-    stat = await fstatAsync(fd)
+    stat = await fs.fstat(fd)
   } catch {
-    close(fd, () => {})
+    fs.close(fd)
     throw notFound()
   }
   if (!stat.isFile()) {
-    close(fd, () => {})
+    fs.close(fd)
     if (stat.isDirectory()) throw new HttpError(400, PeerErrorCode.notAFile, 'this path is a folder, not a file')
     throw notFound()
   }
   return { fd, stat, name }
-}
-
-export function closeQuietly(fd: number): void {
-  close(fd, () => {})
 }

@@ -106,11 +106,16 @@ export function relativeInsideRoot(root: ShareRoot, real: string, showDotfiles: 
  * The real path of share-relative `segments`, or undefined when it does not exist, cannot be resolved,
  * or resolves outside the root. Callers answer 404 to undefined: an escaping symlink looks like nothing.
  */
-export async function resolveInsideRoot(root: ShareRoot, segments: readonly string[], showDotfiles: boolean): Promise<string | undefined> {
+export async function resolveInsideRoot(
+  root: ShareRoot,
+  segments: readonly string[],
+  showDotfiles: boolean,
+  fs: { realpath(path: string): Promise<string> } = { realpath },
+): Promise<string | undefined> {
   if (segments.length === 0) return root.real
   let real: string
   try {
-    real = await realpath(join(root.real, ...segments))
+    real = await fs.realpath(join(root.real, ...segments))
   } catch {
     return undefined
   }

@@ -58,7 +58,7 @@ async function serveListing(res: ServerResponse, raw: string, query: string, ctx
   const { limit, cursor } = filesQuery(query)
   const after = cursor === undefined ? undefined : decodeCursor(cursor)
   if (cursor !== undefined && after === undefined) throw new HttpError(400, ErrorCode.validation, 'cursor is not one this server gave out')
-  const real = await resolveInsideRoot(ctx.root, segments, ctx.showDotfiles)
+  const real = await resolveInsideRoot(ctx.root, segments, ctx.showDotfiles, ctx.fs)
   if (real === undefined) throw new HttpError(404, ErrorCode.notFound, 'no such folder in this share')
   let dirStat
   try {

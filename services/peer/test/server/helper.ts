@@ -3,6 +3,7 @@
  * and two HTTPS clients: `request` (Node's https, one connection per call unless an agent is given)
  * and `rawRequest` (a TLS socket fed a request line byte for byte, for `--path-as-is` semantics).
  */
+import * as fsp from 'node:fs/promises'
 import { mkdtemp, realpath, rm } from 'node:fs/promises'
 import { request as httpsRequest, type Agent } from 'node:https'
 import { type IncomingHttpHeaders } from 'node:http'
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from 'node:tls'
 import { createSelfSignedCertificate, type CreateCertificateOptions } from '@flashback/identity'
+import { type ListingFs } from '../../src/server/listing.js'
 import { startPeerServer, type PeerServer, type PeerServerOptions, type PeerIdentity } from '../../src/index.js'
 
 export type Tap = {
@@ -147,4 +149,16 @@ export function parseMultipart(body: Buffer, contentType: string): { headers: Re
     at = next
   }
   return parts
+}
+
+/** The listing's file-system calls, counted. */
+export function countingFs(): ListingFs & { calls: Record<'opendir' | 'lstat' | 'stat' | 'realpath', number> } {
+  const calls = { opendir: 0, lstat: 0, stat: 0, realpath: 0 }
+  return {
+    calls,
+    opendir: (path, options) => (calls.opendir++, fsp.opendir(path, options)),
+    lstat: (path) => (calls.lstat++, fsp.lstat(path)),
+    stat: (path) => (calls.stat++, fsp.stat(path)),
+    realpath: (path) => (calls.realpath++, fsp.realpath(path)),
+  }
 }
