@@ -16,7 +16,10 @@ export interface SweepOptions {
   /** Batch sizes stay within these bounds (defaults 100 and 10000). */
   minBatchSize?: number
   maxBatchSize?: number
-  /** Aim for batches of about this many milliseconds (default 8). */
+  /**
+   * Aim for batches of about this many milliseconds. Default 8 for SQLite (a batch runs on the event
+   * loop) and 100 for PostgreSQL (a batch is a network round trip that holds no loop, only row locks).
+   */
   targetBatchMs?: number
   /** Stop between batches when aborted (the app is closing). */
   signal?: AbortSignal
@@ -71,8 +74,9 @@ export async function deleteInBatches(
  */
 export async function sweepExpired(store: TrackerStore, options: SweepOptions = {}): Promise<SweepResult> {
   const now = options.now ?? Date.now()
+  const targetBatchMs = options.targetBatchMs ?? (store.backend === 'postgres' ? 100 : 8)
   const outcome = await store.runExclusive('sweep', () =>
-    deleteInBatches((limit) => store.deleteExpiredBroadcasts(now, limit), options),
+    deleteInBatches((limit) => store.deleteExpiredBroadcasts(now, limit), { ...options, targetBatchMs }),
   )
   if (!outcome.ran) return { ran: false, deleted: 0, batches: 0, durationMs: 0, longestBatchMs: 0 }
   return { ran: true, ...outcome.value }
