@@ -4,6 +4,7 @@
  */
 export { startWebUi, type WebUi, type WebUiOptions } from './web-ui.js'
 export { type RemoteRequestInfo } from './remote-proxy.js'
+export { resolveUiDir } from './ui-dir.js'
 export { type EventStreamOptions } from './bridge-routes.js'
 export {
   WEB_CONTENT_SECURITY_POLICY,

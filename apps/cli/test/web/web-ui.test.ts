@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { BRIDGE_MAX_BODY_BYTES, type BridgeEvent } from '@flashback/protocol'
 import { createPeerRuntime } from '@flashback/peer'
-import { startWebUi, type RemoteRequestInfo } from '../../src/web/index.js'
+import { resolveUiDir, startWebUi, type RemoteRequestInfo } from '../../src/web/index.js'
 import { callBridge, login, makeUiDir, memoryLogger, openEvents, request, startTestWebUi, tokenOf } from './helper.js'
 import { makePeer, patternBytes, startTestTracker } from '../helpers/peers.js'
 
@@ -230,4 +230,10 @@ t.test('/remote proxies a peer file with Range passed through', async (t) => {
 
   const round = await callBridge(web, cookie, 'listRemoteFiles', { email: 'alice@example.com', path: 'media' })
   t.match(round, { status: 200, json: { path: 'media', entries: [{ name: 'clip.bin', size: bytes.length }] } }, "a bridge call visits alice's house through bob's runtime")
+})
+
+t.test('resolveUiDir finds apps/ui/dist from the sources, or takes FLASHBACK_UI_DIR', async (t) => {
+  const base = t.testdir({ apps: { ui: { dist: { 'index.html': '<!doctype html>' } }, cli: { dist: {} } } })
+  t.equal(resolveUiDir({}, join(base, 'apps', 'cli', 'dist')), join(base, 'apps', 'ui', 'dist'), 'from the bundle folder it walks up to apps/ui/dist')
+  t.equal(resolveUiDir({ FLASHBACK_UI_DIR: '/opt/ui' }, base), '/opt/ui', 'the environment variable wins')
 })
