@@ -289,7 +289,12 @@ export class PeerRuntime {
   }
 
   async #stop(): Promise<void> {
-    await this.#starting?.catch(() => {})
+    const starting = this.#starting
+    if (starting) {
+      // A start waiting on a slow tracker: stopping the presence ends its first round at once.
+      await this.#running?.presence.stop().catch(() => {})
+      await starting.catch(() => {})
+    }
     await this.#teardown()
   }
 

@@ -17,7 +17,7 @@ import {
   partFile,
 } from '../../src/runtime/index.js'
 import { type Logger } from '../../src/runtime/logger.js'
-import { closedPort, makeIdentity, makePeer, patternBytes, startTestTracker, trackerClientFor } from './helper.js'
+import { closedPort, makeIdentity, makePeer, patternBytes, startHttpsServer, startTestTracker, trackerClientFor, waitFor } from './helper.js'
 
 const tracker = await startTestTracker(t)
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex')
@@ -91,6 +91,22 @@ t.test('requireTracker: an unreachable tracker at first start fails clearly and 
   const status = await peer.runtime.start()
   t.equal(status.tracker.state, 'retrying', 'without requireTracker the peer runs and retries in the background')
   t.equal(status.running, true, 'its server is up meanwhile')
+})
+
+t.test('stop() during a start that waits on a tracker that never answers ends both at once', async (t) => {
+  const silentIdentity = await makeIdentity('silent-tracker@example.com')
+  const silent = await startHttpsServer(t, silentIdentity, '127.0.0.1')
+  silent.server.removeAllListeners('request')
+  silent.server.on('request', () => {}) // accepts the request and never answers
+  const peer = await makePeer(t, { url: `https://127.0.0.1:${silent.port}`, fingerprint: silentIdentity.fingerprint }, 'ida@example.com', {
+    timing: { trackerRequestTimeoutMs: 600_000 },
+  })
+  const starting = peer.runtime.start()
+  await waitFor(() => silent.requests.length > 0 || silent.handshakes > 0, 20_000, 'the register request')
+  await peer.runtime.stop()
+  const status = await starting
+  t.ok(status, 'start() settled')
+  t.equal(peer.runtime.running, false, 'and nothing runs')
 })
 
 t.test('requireTracker: email_taken fails with its own code', async (t) => {
