@@ -3,11 +3,13 @@
 // identities over the API needs one mutual-TLS handshake and one certificate parse each, which on
 // two shared cores takes minutes the benchmark budget does not have. The rows are the same either
 // way; the API path is still exercised by the identities the load generator registers itself.
-import { tsImport } from 'tsx/esm/api'
+import { pathToFileURL } from 'node:url'
+import { TRACKER_LIB } from '../servers/flashback.mjs'
 
 let trackerModule
+/** The tracker library bundle (see buildTracker: it must have run first). */
 export async function loadTrackerModule() {
-  trackerModule ??= await tsImport('@flashback/tracker', import.meta.url)
+  trackerModule ??= await import(pathToFileURL(TRACKER_LIB).href)
   return trackerModule
 }
 

@@ -1,13 +1,14 @@
-// Scenario 4's measuring process (run with `node --import tsx`, pinned like the servers): fills a
+// Scenario 4's measuring process (pinned like the servers; argv[2] is the tracker library bundle): fills a
 // tracker store with expired broadcasts (plus live ones that must survive), then runs the tracker's
 // own sweepExpired while a timer measures how long the event loop is held at a stretch.
 // Prints one JSON line with the result.
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { randomUUID } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { openStore, sweepExpired } from '@flashback/tracker'
+import { pathToFileURL } from 'node:url'
+
+const { openStore, sweepExpired } = await import(pathToFileURL(process.argv[2]).href)
 
 const expired = Number(process.env.SWEEP_EXPIRED ?? 1_000_000)
 const live = Number(process.env.SWEEP_LIVE ?? 10_000)
@@ -19,32 +20,31 @@ const now = Date.now()
 const expiredAt = now - 60_000
 const liveUntil = now + 3_600_000
 
-/** Value for a column of clients/broadcasts, by name, for row number i. */
-function valueFor(column, i, expires) {
-  const email = `sweep-${String(i).padStart(8, '0')}@bench.flashback.test`
+/** SQLite expression for a column, row number `i` of a recursive counter. */
+function sqliteExpression(column, expiresMs) {
   switch (column) {
     case 'id':
     case 'client_id':
-      return `c${i}`
+      return `'c' || i`
     case 'broadcast_id':
-      return randomUUID()
+      return `lower(hex(randomblob(16)))`
     case 'email':
-      return email
+      return `printf('sweep-%08d@bench.flashback.test', i)`
     case 'fingerprint':
-      return i.toString(16).padStart(64, '0')
+      return `printf('%064x', i)`
     case 'certificate_pem':
-      return '-----BEGIN CERTIFICATE-----\n(bench)\n-----END CERTIFICATE-----\n'
+      return `'-----BEGIN CERTIFICATE-----' || char(10) || '(bench)' || char(10) || '-----END CERTIFICATE-----' || char(10)`
     case 'registered_at':
     case 'last_seen':
-      return expires - 3_600_000
-    case 'port':
-      return 20000 + (i % 40000)
-    case 'addresses':
-      return JSON.stringify([`192.0.2.${(i % 250) + 1}`])
-    case 'capabilities':
-      return '{}'
+      return String(expiresMs - 3_600_000)
     case 'expires_at':
-      return expires
+      return String(expiresMs)
+    case 'port':
+      return `20000 + i % 40000`
+    case 'addresses':
+      return `'["192.0.2.' || (i % 250 + 1) || '"]'`
+    case 'capabilities':
+      return `'{}'`
     default:
       throw new Error(`unknown column ${column}: the bench's bulk loader needs updating`)
   }
@@ -53,19 +53,20 @@ function valueFor(column, i, expires) {
 async function fillSqlite(store) {
   const db = store.db
   const cols = (table) => db.prepare(`PRAGMA table_info(${table})`).all().map((c) => c.name)
-  const clientCols = cols('clients')
-  const bcCols = cols('broadcasts')
-  const insClient = db.prepare(`INSERT INTO clients (${clientCols.join(',')}) VALUES (${clientCols.map(() => '?').join(',')})`)
-  const insBc = db.prepare(`INSERT INTO broadcasts (${bcCols.join(',')}) VALUES (${bcCols.map(() => '?').join(',')})`)
-  const insert = db.transaction((from, to) => {
-    for (let i = from; i < to; i++) {
-      const expires = i < expired ? expiredAt : liveUntil
-      insClient.run(...clientCols.map((c) => valueFor(c, i, expires)))
-      insBc.run(...bcCols.map((c) => valueFor(c, i, expires)))
+  const ranges = [
+    [0, expired, expiredAt],
+    [expired, expired + live, liveUntil],
+  ]
+  for (const table of ['clients', 'broadcasts']) {
+    const columns = cols(table)
+    if (!columns.length) throw new Error(`the SQLite store has no ${table} table`)
+    for (const [from, to, expires] of ranges) {
+      if (to <= from) continue
+      // One statement per range: rows generated inside SQLite, no round trip per row.
+      db.exec(`WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i < ${to - 1})
+        INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.map((c) => sqliteExpression(c, expires)).join(',')} FROM n`)
     }
-  })
-  const total = expired + live
-  for (let from = 0; from < total; from += 50_000) insert(from, Math.min(total, from + 50_000))
+  }
 }
 
 /** SQL expression for a column, row number `g` from generate_series, of the column's own type. */

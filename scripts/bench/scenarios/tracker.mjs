@@ -142,7 +142,7 @@ export async function runTrackerGroup(ctx, selected) {
   const peers = ctx.profile.peers
   ctx.log(`tracker: making ${peers} identities`)
   const people = Array.from({ length: peers }, (_, i) => ctx.certs.make(i))
-  buildTracker(ctx.log)
+  await buildTracker(ctx.log)
   const cpu = ctx.cpu.server
   const common = { cert: ctx.files.cert, key: ctx.files.key, cpu }
   const running = []
