@@ -5,9 +5,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import helmet from '@fastify/helmet'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { TRACKER_API_PREFIX } from '@flashback/protocol'
+import { REGISTRY_API_PREFIX, TRACKER_API_PREFIX } from '@flashback/protocol'
 import pkg from '../package.json' with { type: 'json' }
 import { defaultConfig, sqliteUrlFor, type TrackerConfig } from './config.js'
+import clientAddressPlugin from './plugins/client-address.js'
 import clientCertificatePlugin, { tlsClientCertificate, type ClientCertificateSource } from './plugins/client-certificate.js'
 import { FORWARDED_CERTIFICATE_HEADERS } from './plugins/forwarded-certificate.js'
 import errorHandlerPlugin from './plugins/error-handler.js'
@@ -16,7 +17,10 @@ import rateLimitPlugin, { MemoryRateCounter, type RateCounter } from './plugins/
 import storePlugin from './plugins/store.js'
 import sweeperPlugin from './plugins/sweeper.js'
 import healthRoutes from './routes/health/index.js'
+import legacyRoutes from './routes/legacy/index.js'
+import matchmakerRoutes from './routes/matchmaker/index.js'
 import peersRoutes from './routes/peers/index.js'
+import registryRoutes from './routes/registry/index.js'
 import relayRoutes from './routes/relay/index.js'
 import { openStore } from './store/open.js'
 import { makeTrustMatcher } from './trust-proxy.js'
@@ -46,6 +50,11 @@ export interface BuildAppOptions {
    * listener behind a load balancer). Default: none, the address is the socket's peer.
    */
   trustProxy?: readonly string[]
+  /**
+   * The UDP port of the running matchmaker, as token replies announce it (startTracker passes the
+   * bound one); default config.matchmakerPort; 0 = off (no tokens).
+   */
+  matchmakerPort?: number
   /** The clock in ms (tests). */
   now?: () => number
 }
@@ -98,6 +107,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     await app.register(errorHandlerPlugin)
     await app.register(jsonOnlyPlugin)
     await app.register(storePlugin, { store, owned })
+    // Before the rate limits, which count per client address.
+    await app.register(clientAddressPlugin, { trustProxy: opts.trustProxy ?? [] })
     await app.register(clientCertificatePlugin, {
       source: opts.clientCertificate ?? tlsClientCertificate,
       // On the TLS listener a forwarded-certificate header can only be a forgery: drop it on arrival.
@@ -131,6 +142,15 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     const relayOptions = { broadcastTtlS: config.broadcastTtlS, now }
     await app.register(relayRoutes, { prefix: TRACKER_API_PREFIX, ...relayOptions, version: VERSION, startedAt })
     await app.register(peersRoutes, { prefix: '/api/peers', ...relayOptions })
+    const registryOptions = { maxFilesPerPeer: config.registryMaxFilesPerPeer, now }
+    await app.register(registryRoutes, { prefix: REGISTRY_API_PREFIX, ...registryOptions, offlineRetentionS: config.registryOfflineRetentionS })
+    await app.register(legacyRoutes, registryOptions)
+    await app.register(matchmakerRoutes, {
+      prefix: `${TRACKER_API_PREFIX}/matchmaker`,
+      port: opts.matchmakerPort ?? config.matchmakerPort,
+      tokenTtlS: config.matchmakerTokenTtlS,
+      now,
+    })
     await app.register(healthRoutes)
 
     await app.ready()

@@ -13,6 +13,8 @@ import { buildApp, type TrackerApp } from './app.js'
 import { defaultConfig, sqliteUrlFor, type TrackerConfig } from './config.js'
 import { forwardedCertificateSource } from './plugins/forwarded-certificate.js'
 import { MemoryRateCounter, StoreRateCounter, type RateCounter } from './plugins/rate-limit.js'
+import { startMatchmaker, type MatchmakerStats, type RunningMatchmaker } from './matchmaker/server.js'
+import { matchmakerKey } from './matchmaker/token.js'
 import { loadServerCertificate } from './server-certificate.js'
 import { openStore } from './store/open.js'
 import { makeTrustMatcher } from './trust-proxy.js'
@@ -20,6 +22,12 @@ import { makeTrustMatcher } from './trust-proxy.js'
 export interface StartTrackerOptions extends Partial<TrackerConfig> {
   /** A pino logger; false = silent. Default: pino to stdout at config.logLevel. */
   logger?: Logger | FastifyBaseLogger | false
+  /**
+   * Where the UDP matchmaker listens, overriding MATCHMAKER_PORT and RELAY_BIND_ADDRESS (tests:
+   * `{ port: 0 }` for any free port, since MATCHMAKER_PORT=0 means off). An in-process tracker
+   * without this or an explicit matchmakerPort runs no matchmaker.
+   */
+  matchmakerBind?: { port: number; host?: string }
 }
 
 export interface RunningTracker {
@@ -33,6 +41,8 @@ export interface RunningTracker {
   app: TrackerApp
   /** Plain-HTTP listener for a TLS-terminating proxy, when RELAY_HTTP_PORT is set. */
   http?: { url: string; port: number; app: TrackerApp }
+  /** The UDP matchmaker, when it runs. */
+  matchmaker?: { port: number; address: string; stats(): MatchmakerStats }
   /** Stop accepting, finish in-flight requests, close the store; removes a temporary data dir. */
   close(): Promise<void>
 }
@@ -48,7 +58,7 @@ function hostForUrl(bindAddress: string): string {
  * binds 127.0.0.1 on port 0 and, without a dataDir, works in a temporary folder removed on close.
  */
 export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
-  const { logger: loggerOption, ...overrides } = options
+  const { logger: loggerOption, matchmakerBind, ...overrides } = options
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrackerConfig>
   const tempDir = defined.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'flashback-tracker-')) : undefined
   const dataDir = defined.dataDir ?? (tempDir as string)
@@ -56,6 +66,8 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     ...defaultConfig(dataDir),
     port: 0,
     bindAddress: '127.0.0.1',
+    // In-process trackers (tests, the demo) would all fight over UDP 12345: off unless asked for.
+    matchmakerPort: 0,
     ...defined,
     dataDir,
   }
@@ -89,7 +101,24 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     // With PostgreSQL the replicas share one budget per identity and address; SQLite is one process.
     const rateCounter: RateCounter = store.backend === 'postgres' ? new StoreRateCounter(store) : new MemoryRateCounter()
 
-    const app = await buildApp({ config, store, logger: log, rateCounter, https: { cert: cert.certPem, key: cert.keyPem } })
+    let matchmaker: RunningMatchmaker | undefined
+    if (matchmakerBind !== undefined || config.matchmakerPort !== 0) {
+      const host = matchmakerBind?.host ?? config.bindAddress
+      const wanted = matchmakerBind?.port ?? config.matchmakerPort
+      try {
+        matchmaker = await startMatchmaker({ host, port: wanted, key: await matchmakerKey(store), logger: log.child({ component: 'matchmaker' }) })
+        const running = matchmaker
+        cleanup.push(() => running.close())
+        log.info({ port: matchmaker.port, address: matchmaker.address }, 'matchmaker listening')
+      } catch (err) {
+        // The relay and the registry work without it; NAT hole punching does not. Loud, not fatal:
+        // replicas sharing a host can run one matchmaker between them.
+        log.error({ err, port: wanted, host }, 'the UDP matchmaker could not listen; running without it (tokens answer 404)')
+      }
+    }
+    const matchmakerPort = matchmaker?.port ?? 0
+
+    const app = await buildApp({ config, store, logger: log, rateCounter, matchmakerPort, https: { cert: cert.certPem, key: cert.keyPem } })
     cleanup.push(() => app.close())
 
     let http: RunningTracker['http']
@@ -101,6 +130,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
         logger: log.child({ listener: 'http' }),
         rateCounter,
         sweeper: false,
+        matchmakerPort,
         clientCertificate: forwardedCertificateSource(makeTrustMatcher(config.trustProxy)),
         trustProxy: config.trustProxy,
       })
@@ -128,6 +158,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
       config: { ...config, port, ...(http ? { httpPort: http.port } : {}) },
       app,
       ...(http ? { http } : {}),
+      ...(matchmaker ? { matchmaker: { port: matchmaker.port, address: matchmaker.address, stats: matchmaker.stats } } : {}),
       close: unwind,
     }
     return running

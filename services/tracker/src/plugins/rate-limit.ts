@@ -92,9 +92,11 @@ export default fp<RateLimitPluginOptions>(
       const at = now()
       const fingerprint = request.clientCertificate?.fingerprint
       // Both counters at once (two round trips in parallel when they live in the database).
-      const countAddress = !opts.addressExempt?.(request.ip)
+      // The client address behind trusted proxies (plugins/client-address.ts), else the socket's peer.
+      const address = request.clientAddress || request.ip
+      const countAddress = !opts.addressExempt?.(address)
       const [addressHit, identityHit] = await Promise.all([
-        countAddress ? opts.counter.hit(`ip:${addressKey(request.ip)}`, RATE_WINDOW_MS, at) : undefined,
+        countAddress ? opts.counter.hit(`ip:${addressKey(address)}`, RATE_WINDOW_MS, at) : undefined,
         fingerprint ? opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at) : undefined,
       ])
       if (!addressHit && !identityHit) return

@@ -21,6 +21,7 @@ import {
   type RegisterReply,
 } from '@flashback/protocol'
 import { checkAddresses } from '../../addresses.js'
+import { replaceUnspecified } from '../../client-address.js'
 import {
   CertificateExpired,
   CertificateMismatch,
@@ -114,8 +115,9 @@ export function makeRelayHandlers(app: FastifyInstance, opts: RelayOptions) {
       return { client_id: result.client.id, email: result.client.email, fingerprint: result.client.fingerprint }
     },
 
-    async ready(client: ClientRecord, body: ReadyBody): Promise<ReadyReply> {
-      const checked = checkAddresses(body.addresses)
+    /** `observed`: the client's address, which replaces an unspecified one (0.0.0.0, ::) in the list. */
+    async ready(client: ClientRecord, body: ReadyBody, observed?: string): Promise<ReadyReply> {
+      const checked = checkAddresses(replaceUnspecified(body.addresses, observed))
       if (!checked.ok) {
         throw new ValidationFailed(
           checked.reason === 'invalid'

@@ -37,7 +37,7 @@ const relayRoutes: FastifyPluginAsyncTypebox<RelayRoutesOptions> = async (app, o
   app.post(
     '/broadcast/ready',
     { ...registered, schema: { body: ReadyBody, response: { 200: ReadyReply, ...errors(...COMMON_ERRORS, 401, 403) } } },
-    (request) => h.ready(callerOf(request), request.body),
+    (request) => h.ready(callerOf(request), request.body, request.clientAddress),
   )
 
   app.get(
