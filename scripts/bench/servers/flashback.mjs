@@ -32,14 +32,18 @@ export function peerAvailability() {
 /** The tracker as a library (openStore, sweepExpired…), bundled from the same sources as server.js. */
 export const TRACKER_LIB = path.join(REPO, 'scripts/bench/dist/tracker-lib.js')
 
-let built = false
+let building = null
 /**
  * `npm run build -w @flashback/tracker` (the server bundle users run), and right after it the same
  * sources as a library bundle for seeding stores and timing the sweep: both from one snapshot of the
  * tree, so the bench never seeds a schema the server it starts does not know. Once per bench run.
  */
-export async function buildTracker(log) {
-  if (built) return
+export function buildTracker(log) {
+  building ??= build(log)
+  return building
+}
+
+async function build(log) {
   const t0 = Date.now()
   execFileSync('npm', ['run', 'build', '--silent', '-w', '@flashback/tracker'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] })
   if (!existsSync(TRACKER_BUNDLE) || statSync(TRACKER_BUNDLE).mtimeMs < t0 - 1000) {
@@ -48,7 +52,6 @@ export async function buildTracker(log) {
   const { buildNode } = await import('../../build-node.mjs')
   await buildNode({ entryPoints: { 'tracker-lib': path.join(TRACKER_DIR, 'src/index.ts') }, outdir: path.dirname(TRACKER_LIB) })
   log?.(`built the tracker bundles in ${Date.now() - t0} ms`)
-  built = true
 }
 
 /**
