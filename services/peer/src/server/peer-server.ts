@@ -10,10 +10,12 @@
  */
 import { EventEmitter } from 'node:events'
 import { stat } from 'node:fs/promises'
+import { STATUS_CODES } from 'node:http'
 import { createServer, type Server } from 'node:https'
+import { type Duplex } from 'node:stream'
 import { type AddressInfo, type Socket } from 'node:net'
 import { normalizeFingerprint } from '@flashback/identity'
-import { type AccessPolicy, type PeerServerReady } from '@flashback/protocol'
+import { ErrorCode, type AccessPolicy, type PeerServerReady } from '@flashback/protocol'
 import { AccessControl, type FriendsList, type IdentityLookup } from './access.js'
 import { announcedAddresses } from './addresses.js'
 import { BufferPool, DEFAULT_CHUNK_SIZE } from './file-stream.js'
@@ -74,6 +76,24 @@ export interface PeerServerEvents {
 
 const isLoopbackHost = (bindAll: boolean): boolean => !bindAll
 
+/**
+ * A request Node's HTTP parser refused (bad request line, headers too large, timeout) never reaches the
+ * router; answer it here so it too is JSON with nosniff, like every other response.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A response already in flight on this connection cannot be followed by another: just close.
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy()
+    return
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const body = JSON.stringify({ error: ErrorCode.badRequest, message: status === 431 ? 'request headers too large' : status === 408 ? 'request timed out' : 'malformed request' })
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
+
 /** Check the options and fill in defaults; throws a clear Error on a bad combination. */
 function settle(opts: PeerServerOptions) {
   const bindAll = opts.bindAll ?? false
@@ -130,6 +150,7 @@ export class PeerServer extends EventEmitter<PeerServerEvents> {
       socket.once('close', () => this.#sockets.delete(socket))
     })
     this.server.on('tlsClientError', (err) => this.#logger.debug({ err: { message: err.message } }, 'TLS handshake failed'))
+    this.server.on('clientError', answerClientError)
   }
 
   get port(): number {

@@ -151,3 +151,18 @@ t.test('close() ends idle keep-alive connections at once and cuts long downloads
   await server.close()
   t.pass('close() twice is harmless')
 })
+
+t.test('requests the HTTP parser refuses are answered as JSON with nosniff too', async (t) => {
+  const root = await tempDir(t)
+  const identity = await makeIdentity('owner@example.com')
+  const server = await startPeerServer({ root, identity, welcomePage: false })
+  t.teardown(() => server.close())
+  const { rawRequest } = await import('./helper.js')
+  const bad = await rawRequest(server.port, '/a b')
+  t.equal(bad.status, 400, 'a malformed request line is 400')
+  t.match(bad.raw, /X-Content-Type-Options: nosniff/, 'with nosniff')
+  t.same(JSON.parse(bad.body), { error: 'bad_request', message: 'malformed request' }, 'and the JSON error shape')
+  const huge = await request(server.port, '/health', { headers: { 'x-big': 'a'.repeat(20_000) } })
+  t.equal(huge.status, 431, 'oversized headers are 431')
+  t.equal(huge.headers['x-content-type-options'], 'nosniff', 'with nosniff')
+})
