@@ -16,7 +16,7 @@ export class UdpClient {
   private constructor(socket: Socket) {
     this.socket = socket
     socket.on('message', (raw, from) => {
-      let json: Record<string, unknown> = {}
+      let json: Record<string, unknown>
       try {
         json = JSON.parse(raw.toString('utf8')) as Record<string, unknown>
       } catch {
