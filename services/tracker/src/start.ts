@@ -155,7 +155,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
       port,
       fingerprint: cert.fingerprint,
       certPem: cert.certPem,
-      config: { ...config, port, ...(http ? { httpPort: http.port } : {}) },
+      config: { ...config, port, matchmakerPort, ...(http ? { httpPort: http.port } : {}) },
       app,
       ...(http ? { http } : {}),
       ...(matchmaker ? { matchmaker: { port: matchmaker.port, address: matchmaker.address, stats: matchmaker.stats } } : {}),

@@ -205,7 +205,7 @@ t.test('ready validation', async (t) => {
   const normalised = await app.inject({ method: 'POST', url: '/api/relay/broadcast/ready', headers: as(alice), payload: { port: 1, addresses: ['2001:DB8:0:0::1', '::ffff:192.0.2.1', '0.0.0.0'] } })
   t.equal(normalised.statusCode, 200, 'IPv6 in any spelling, v4-mapped and unspecified addresses are accepted')
   const back = await app.inject({ url: '/api/relay/broadcast/lookup?email=alice@example.com', headers: as(alice) })
-  t.same(back.json().addresses, ['2001:db8::1', '::ffff:192.0.2.1', '0.0.0.0'], 'addresses are stored in canonical form')
+  t.same(back.json().addresses, ['2001:db8::1', '::ffff:192.0.2.1', '127.0.0.1'], 'addresses are stored in canonical form, 0.0.0.0 replaced by the observed client address')
 })
 
 t.test('list and paging', async (t) => {
