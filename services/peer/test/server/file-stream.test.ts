@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, openSync } from 'node:fs'
 import { open, rm, truncate, writeFile } from 'node:fs/promises'
 import { request as httpsRequest } from 'node:https'
+import { type IncomingMessage } from 'node:http'
+import { type Socket } from 'node:net'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { text } from 'node:stream/consumers'
@@ -157,4 +159,31 @@ t.test('a 2 GiB sparse file streams with bounded memory', async (t) => {
   t.equal(result.head, 'start', 'starting with the first bytes')
   t.equal(result.tail, 'end', 'ending with the last')
   t.ok(growth < 256 * 1024 * 1024, `memory stayed bounded: RSS grew ${(growth / 1024 / 1024).toFixed(1)} MiB while 2048 MiB streamed`)
+})
+
+t.test('backpressure: a visitor that stops reading stops the server', async (t) => {
+  const root = await tempDir(t)
+  const fh = await open(join(root, 'huge.bin'), 'w')
+  await fh.truncate(1024 ** 3)
+  await fh.close()
+  const server = await startServer(t, { root })
+  const sockets: Socket[] = []
+  server.server.on('connection', (s: Socket) => sockets.push(s))
+  const req = httpsRequest({ host: '127.0.0.1', port: server.port, path: '/download/huge.bin', rejectUnauthorized: false, agent: false })
+  const res = await new Promise<IncomingMessage>((resolve) => req.on('response', resolve).end())
+  res.pause()
+  const sent = () => sockets.reduce((n, s) => n + s.bytesWritten, 0)
+  // Let the socket buffers fill (however slow the machine), then watch for any further progress.
+  let first = sent()
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    const now = sent()
+    if (now === first && now > 0) break
+    first = now
+  }
+  await new Promise((r) => setTimeout(r, 500))
+  const second = sent()
+  t.equal(second, first, `nothing more is sent while the visitor does not read (${(first / 1024 / 1024).toFixed(1)} MiB in flight)`)
+  t.ok(first < 64 * 1024 * 1024, 'and what is in flight is a few socket buffers, not the file')
+  req.destroy()
 })
