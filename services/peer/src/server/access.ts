@@ -69,6 +69,9 @@ interface CachedAnswer {
   expires: number
 }
 
+/** Distinct e-mails being looked up at once; more get 503 until some answer. */
+const MAX_PENDING_LOOKUPS = 16
+
 const forbidden = (message: string): HttpError => new HttpError(403, ErrorCode.forbidden, message)
 
 export class AccessControl {
@@ -94,7 +97,13 @@ export class AccessControl {
     const visitor = visitorOf(socket)
     if (!visitor) throw forbidden('this share needs a valid client certificate whose CN is your e-mail')
     if (this.policy === 'friends') {
-      const ok = await (this.#opts.friends as FriendsList).isFriend(visitor.email, visitor.fingerprint)
+      let ok: boolean
+      try {
+        ok = await (this.#opts.friends as FriendsList).isFriend(visitor.email, visitor.fingerprint)
+      } catch (err) {
+        this.#opts.logger.warn({ err: { message: (err as Error).message } }, 'the friends list could not be read')
+        throw new HttpError(503, ErrorCode.unavailable, 'the friends list could not be read right now; try again later', { 'Retry-After': '10' })
+      }
       if (!ok) {
         this.#opts.logger.info({ email: visitor.email, fingerprint: visitor.fingerprint }, 'visitor refused: not a friend')
         throw forbidden('this share is open to its owner’s friends only')
@@ -122,6 +131,9 @@ export class AccessControl {
     if (cached && cached.expires > now) return cached.fingerprint
     const pending = this.#pending.get(key)
     if (pending) return pending
+    // Every new e-mail costs a tracker request: a visitor minting certificates for random addresses
+    // must not turn this peer into a flood against the tracker.
+    if (this.#pending.size >= MAX_PENDING_LOOKUPS) throw new Error('too many identity lookups in flight')
     const lookup = (async () => {
       try {
         const answer = await (this.#opts.lookupIdentity as IdentityLookup)(email)

@@ -127,3 +127,50 @@ t.test('an expired client certificate is refused', async (t) => {
   const res = await request(server.port, '/download/hello.txt', { client: expired })
   t.equal(res.status, 403, 'a friend’s expired certificate does not open the door')
 })
+
+t.test('a friends list that cannot be read gives 503, not a crash or a false yes', async (t) => {
+  const root = await share(t)
+  const server = await startServer(t, {
+    root,
+    access: 'friends',
+    friends: {
+      isFriend: () => {
+        throw new Error('friends.json: unexpected end of JSON input')
+      },
+    },
+  })
+  const res = await request(server.port, '/download/hello.txt', { client: await makeIdentity('friend@example.com') })
+  t.equal(res.status, 503, 'the visitor hears 503')
+  t.equal((res.json() as { error: string }).error, 'unavailable', 'unavailable')
+})
+
+t.test('identity lookups in flight are bounded', async (t) => {
+  const root = await share(t)
+  const release: (() => void)[] = []
+  let started = 0
+  const server = await startServer(t, {
+    root,
+    access: 'registered',
+    lookupIdentity: () => {
+      started++
+      return new Promise((resolve) => release.push(() => resolve(undefined)))
+    },
+  })
+  const visitors = await Promise.all(Array.from({ length: 20 }, (_, i) => makeIdentity(`v${i}@example.com`)))
+  let answered = 0
+  const replies = Promise.all(
+    visitors.map((client) =>
+      request(server.port, '/api/files', { client }).then((r) => {
+        answered++
+        return r
+      }),
+    ),
+  )
+  // Hold the tracker's answers until every visitor over the bound has been answered.
+  for (let i = 0; i < 800 && answered < 4; i++) await new Promise((r) => setTimeout(r, 25))
+  release.forEach((go) => go())
+  const statuses = (await replies).map((r) => r.status)
+  t.equal(started, 16, 'at most 16 distinct e-mails were looked up at once')
+  t.equal(statuses.filter((s) => s === 503).length, 4, 'the other 4 visitors heard 503')
+  t.equal(statuses.filter((s) => s === 403).length, 16, 'the looked-up (unregistered) ones were refused')
+})
