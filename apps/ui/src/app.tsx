@@ -121,7 +121,7 @@ function Shell({ route }: { route: Route }) {
       screen = <PeersScreen />
       break
     case 'peer':
-      screen = <VisitScreen key={route.email} email={route.email} path={route.path} />
+      screen = <VisitScreen key={route.email} email={route.email} path={route.path} anchor={route.anchor} />
       break
     case 'house':
       screen = <HouseScreen path={route.path} />

@@ -100,11 +100,43 @@ export const alicePlan = `# Plan for the summer
 
 > Pack light. Everything else can be bought on the way.
 
-See the [photos](../photos/) from last year, or go back to [the index](../index.md).
+See the [photos](../photos/) from last year, the [budget](#budget) below, the [packing checklist](packing.md#checklist),
+or go back to [the index](../index.md).
+
+## Budget
+
+| Month  | What              |  Cost |
+| :----- | :---------------- | ----: |
+| June   | Bike repair       |  €120 |
+| July   | Lake house        |  €450 |
+| August | Prints and frames |   €80 |
+
+- [x] Book the lake house
+- [ ] Fix the bike
+- [ ] ~~Buy a new tent~~ borrow Bob's
 
 \`\`\`
 packing list: tent, stove, headlamp, sunscreen
 \`\`\`
+
+More tips at www.example.org/summer (not affiliated[^1]).
+
+[^1]: We only like their maps.
+`
+
+const packingIntro = Array.from({ length: 12 }, (_, i) => `### Day ${i + 1}\n\nWalk, swim, read, repeat. Nothing to pack for this day that is not already on the list below.\n`).join('\n')
+
+export const alicePacking = `# Packing
+
+What to bring, day by day, and the checklist at the end. Back to [the plan](plan.md#budget).
+
+${packingIntro}
+## Checklist
+
+- [ ] Tent
+- [ ] Stove
+- [ ] Headlamp
+- [ ] Sunscreen
 `
 
 const ideas = `Loose ideas, in no order
@@ -119,6 +151,7 @@ export function aliceHouse(): FakeHouseSpec {
   const house: FakeHouseSpec = {
     'index.md': { content: aliceIndex, mime: 'text/markdown', ageDays: 1 },
     'notes/plan.md': { content: alicePlan, mime: 'text/markdown', ageDays: 3 },
+    'notes/packing.md': { content: alicePacking, mime: 'text/markdown', ageDays: 3 },
     'notes/ideas.txt': { content: ideas, mime: 'text/plain', ageDays: 12 },
     'notes/old/2023.md': { content: '# 2023\n\nA quiet year. Back to [the plan](../plan.md).\n', mime: 'text/markdown', ageDays: 400 },
     'photos/sunset.svg': { content: svgPicture('Sunset over the harbour', '#ff9a62', '#7b3f8c', '#ffd27a'), mime: 'image/svg+xml', ageDays: 30 },

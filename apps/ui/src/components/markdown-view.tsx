@@ -5,7 +5,9 @@
  */
 import Markdown, { defaultUrlTransform, type Components } from 'react-markdown'
 import rehypeSanitize from 'rehype-sanitize'
-import { Children, isValidElement, useMemo, type MouseEvent, type ReactNode } from 'react'
+import remarkGfm from 'remark-gfm'
+import { useEffect, useMemo, useRef, type MouseEvent } from 'react'
+import { anchorElementIds, rehypeHeadingIds } from '../lib/heading-ids.js'
 import { resolveMarkdownImage, resolveMarkdownLink } from '../lib/links.js'
 import { Icon } from './icon.js'
 
@@ -13,60 +15,58 @@ export interface MarkdownViewProps {
   text: string
   /** The markdown file's path in the house (links resolve against its folder). */
   filePath: string
-  /** Where an in-house path leads (a hash route). */
-  hrefForPath: (path: string) => string
+  /** Where an in-house path leads (a hash route), optionally scrolled to a fragment of it. */
+  hrefForPath: (path: string, anchor?: string) => string
   /** Bytes URL of an in-house image. */
   imageUrl: (path: string) => string
   /** Called when an outside link is clicked: the caller asks before opening. */
   onExternalLink: (url: string) => void
+  /** A fragment to scroll to once rendered (from a link like `other.md#part`). */
+  anchor?: string
 }
 
-/** Text content of React children, for heading ids. */
-function textOf(children: ReactNode): string {
-  let out = ''
-  Children.forEach(children, (c) => {
-    if (typeof c === 'string' || typeof c === 'number') out += String(c)
-    else if (isValidElement<{ children?: ReactNode }>(c)) out += textOf(c.props.children)
-  })
-  return out
+// GFM (tables, strikethrough, task lists, autolinks, footnotes); raw HTML is still skipped. Heading ids are added
+// before the sanitiser so they get its `user-content-` prefix. Footnote ids are left unprefixed by remark-rehype
+// (`clobberPrefix: ''`) because the sanitiser adds the prefix itself, which keeps `#fn-1` links and ids matching.
+const remarkPlugins = [remarkGfm]
+const rehypePlugins = [rehypeHeadingIds, rehypeSanitize]
+const remarkRehypeOptions = { clobberPrefix: '' }
+
+/** The element a fragment means inside `root`, if any (ids are looked up inside the document only). */
+export function findAnchor(root: ParentNode, fragment: string): HTMLElement | null {
+  for (const id of anchorElementIds(fragment)) {
+    const el = root.querySelector<HTMLElement>(`[id="${CSS.escape(id)}"]`)
+    if (el) return el
+  }
+  return null
 }
 
-export const headingId = (text: string): string =>
-  `md-${text
-    .toLowerCase()
-    .trim()
-    .replace(/[^\p{L}\p{N}\s-]/gu, '')
-    .replace(/\s+/g, '-')}`
-
-export function MarkdownView({ text, filePath, hrefForPath, imageUrl, onExternalLink }: MarkdownViewProps) {
+export function MarkdownView({ text, filePath, hrefForPath, imageUrl, onExternalLink, anchor }: MarkdownViewProps) {
   const components = useMemo<Components>(() => {
-    const heading =
-      (Tag: 'h1' | 'h2' | 'h3' | 'h4' | 'h5' | 'h6') =>
-      ({ children }: { children?: ReactNode }) => <Tag id={headingId(textOf(children))}>{children}</Tag>
     return {
-      h1: heading('h1'),
-      h2: heading('h2'),
-      h3: heading('h3'),
-      h4: heading('h4'),
-      h5: heading('h5'),
-      h6: heading('h6'),
-      a: ({ href, children, title }) => {
+      a: ({ href, children, title, id }) => {
         const target = resolveMarkdownLink(href, filePath)
         switch (target.kind) {
           case 'internal':
             return (
-              <a href={hrefForPath(target.path)} title={title ?? target.path}>
+              <a href={hrefForPath(target.path, target.hash)} title={title ?? target.path} id={id}>
                 {children}
               </a>
             )
           case 'anchor': {
-            const onClick = (e: MouseEvent) => {
+            // A new fragment changes the route, and the anchor effect below scrolls; the one already in the address
+            // would change nothing, so that one scrolls here.
+            const to = hrefForPath(filePath, target.id)
+            const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
+              if (location.hash !== to) return
+              const root = e.currentTarget.closest('.markdown')
+              const el = root ? findAnchor(root, target.id) : null
+              if (!el) return
               e.preventDefault()
-              const el = document.getElementById(headingId(target.id))
-              el?.scrollIntoView({ block: 'start' })
+              el.scrollIntoView({ block: 'start' })
             }
             return (
-              <a href={`#${encodeURIComponent(target.id)}`} onClick={onClick} title={title}>
+              <a href={to} onClick={onClick} title={title} id={id}>
                 {children}
               </a>
             )
@@ -77,7 +77,7 @@ export function MarkdownView({ text, filePath, hrefForPath, imageUrl, onExternal
               onExternalLink(target.url)
             }
             return (
-              <a href={target.url} onClick={onClick} rel="noopener noreferrer" className="md-external" title={target.url}>
+              <a href={target.url} onClick={onClick} rel="noopener noreferrer" className="md-external" title={target.url} id={id}>
                 {children}
                 <Icon name="external" size={13} className="md-external__icon" />
                 <span className="visually-hidden"> (outside link, asks before opening)</span>
@@ -86,7 +86,7 @@ export function MarkdownView({ text, filePath, hrefForPath, imageUrl, onExternal
           }
           case 'refused':
             return (
-              <span className="md-refused" title={`Blocked: ${target.reason}`}>
+              <span className="md-refused" title={`Blocked: ${target.reason}`} id={id}>
                 {children}
                 <span className="visually-hidden"> (blocked link)</span>
               </span>
@@ -107,9 +107,22 @@ export function MarkdownView({ text, filePath, hrefForPath, imageUrl, onExternal
     }
   }, [filePath, hrefForPath, imageUrl, onExternalLink])
 
+  const rootRef = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    if (!anchor || !rootRef.current) return
+    findAnchor(rootRef.current, anchor)?.scrollIntoView({ block: 'start' })
+  }, [anchor, text])
+
   return (
-    <div className="markdown">
-      <Markdown skipHtml rehypePlugins={[rehypeSanitize]} urlTransform={defaultUrlTransform} components={components}>
+    <div className="markdown" ref={rootRef}>
+      <Markdown
+        skipHtml
+        remarkPlugins={remarkPlugins}
+        remarkRehypeOptions={remarkRehypeOptions}
+        rehypePlugins={rehypePlugins}
+        urlTransform={defaultUrlTransform}
+        components={components}
+      >
         {text}
       </Markdown>
     </div>

@@ -2,15 +2,16 @@
  * Hash routes, so the same build works from `file://`, from Electron's custom protocol and from web mode's `/`:
  *   #/peers                        everyone online and my friends
  *   #/peer/<email>/<path…>         visiting a peer's house (a folder or a file)
+ *   #/peer/<email>/<path…>?at=<id> a markdown file, scrolled to the heading a link's fragment named
  *   #/house/<path…>                my own house
  *   #/downloads, #/settings
- * Each segment is percent-encoded once.
+ * Each segment is percent-encoded once (so a raw `?` only ever starts the options).
  */
 import { isSharePath } from './paths.js'
 
 export type Route =
   | { name: 'peers' }
-  | { name: 'peer'; email: string; path: string }
+  | { name: 'peer'; email: string; path: string; anchor?: string }
   | { name: 'house'; path: string }
   | { name: 'downloads' }
   | { name: 'settings' }
@@ -21,8 +22,10 @@ const encodePath = (path: string) => (path === '' ? '' : path.split('/').map(enc
 
 export function routeToHash(route: Route): string {
   switch (route.name) {
-    case 'peer':
-      return `#/peer/${encodeURIComponent(route.email)}${route.path === '' ? '' : `/${encodePath(route.path)}`}`
+    case 'peer': {
+      const base = `#/peer/${encodeURIComponent(route.email)}${route.path === '' ? '' : `/${encodePath(route.path)}`}`
+      return route.anchor ? `${base}?at=${encodeURIComponent(route.anchor)}` : base
+    }
     case 'house':
       return `#/house${route.path === '' ? '' : `/${encodePath(route.path)}`}`
     default:
@@ -32,7 +35,10 @@ export function routeToHash(route: Route): string {
 
 /** Parses a location hash; anything unknown or malformed gives the default route. */
 export function parseHash(hash: string): Route {
-  const raw = hash.replace(/^#\/?/, '')
+  const full = hash.replace(/^#\/?/, '')
+  const query = full.indexOf('?')
+  const raw = query < 0 ? full : full.slice(0, query)
+  const options = new URLSearchParams(query < 0 ? '' : full.slice(query + 1))
   const parts = raw === '' ? [] : raw.split('/')
   let decoded: string[]
   try {
@@ -55,7 +61,9 @@ export function parseHash(hash: string): Route {
       if (!email || !email.includes('@')) return defaultRoute
       const path = segments.filter((s) => s !== '').join('/')
       if (segments.some((s) => s.includes('/'))) return { name: 'peer', email, path: '' }
-      return { name: 'peer', email, path: isSharePath(path) ? path : '' }
+      if (!isSharePath(path)) return { name: 'peer', email, path: '' }
+      const anchor = options.get('at')
+      return anchor && path !== '' && anchor.length <= 512 ? { name: 'peer', email, path, anchor } : { name: 'peer', email, path }
     }
     default:
       return defaultRoute

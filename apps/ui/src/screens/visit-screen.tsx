@@ -39,7 +39,7 @@ export function describeVisitError(err: BridgeError, who: string): { title: stri
   }
 }
 
-export function VisitScreen({ email, path }: { email: string; path: string }) {
+export function VisitScreen({ email, path, anchor }: { email: string; path: string; anchor?: string }) {
   const { store } = useServices()
   const peer = useAppState(store, (s) => s.peers?.find((p) => p.email.toLowerCase() === email.toLowerCase()))
   const who = peer ? peerName(peer) : email
@@ -55,7 +55,7 @@ export function VisitScreen({ email, path }: { email: string; path: string }) {
       <PeerHeader email={email} peer={peer} />
       <Breadcrumbs crumbs={crumbs} hrefFor={hrefFor} label={`Location in ${who}’s house`} />
       {isFile ? (
-        <FileView email={email} path={path} entry={cached} who={who} />
+        <FileView email={email} path={path} entry={cached} who={who} anchor={anchor} />
       ) : (
         <FolderView email={email} path={path} who={who} onNotAFolder={() => setFileFallback(`${email}\n${path}`)} />
       )}
@@ -156,7 +156,7 @@ function FolderView({ email, path, who, onNotAFolder }: { email: string; path: s
   )
 }
 
-function FileView({ email, path, entry, who }: { email: string; path: string; entry: FileEntry | undefined; who: string }) {
+function FileView({ email, path, entry, who, anchor }: { email: string; path: string; entry: FileEntry | undefined; who: string; anchor?: string }) {
   const { api, navigate, toast } = useServices()
   const name = baseName(path)
   const kind = previewKind(name, entry?.mime)
@@ -191,7 +191,7 @@ function FileView({ email, path, entry, who }: { email: string; path: string; en
       toast(`Could not download ${name}: ${toBridgeError(e).message}`, 'bad')
     }
   }
-  const hrefForPath = useCallback((p: string) => routeToHash({ name: 'peer', email, path: p }), [email])
+  const hrefForPath = useCallback((p: string, at?: string) => routeToHash(at ? { name: 'peer', email, path: p, anchor: at } : { name: 'peer', email, path: p }), [email])
   const imageUrl = useCallback((p: string) => api.remoteFileUrl(email, p), [api, email])
   const onKeyDown = (e: KeyboardEvent) => {
     const t = e.target as HTMLElement
@@ -231,6 +231,7 @@ function FileView({ email, path, entry, who }: { email: string; path: string; en
         hrefForPath={hrefForPath}
         imageUrl={imageUrl}
         onExternalLink={setExternal}
+        anchor={anchor}
       />
     )
   } else if (text.reply) {

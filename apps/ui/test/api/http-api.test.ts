@@ -34,7 +34,7 @@ t.test('every method over POST /api/bridge/<name>', async (t) => {
   t.equal((await api.getInfo()).mode, 'web', 'getInfo travels as JSON')
   t.equal((await api.getStatus()).registration, 'registered', 'getStatus with no argument')
   const listing = await api.listRemoteFiles({ email: 'alice@example.com', path: 'notes' })
-  t.same(listing.entries.map((e) => e.name), ['old', 'ideas.txt', 'plan.md'], 'a remote listing')
+  t.same(listing.entries.map((e) => e.name), ['old', 'ideas.txt', 'packing.md', 'plan.md'], 'a remote listing')
   t.match((await api.readRemoteText({ email: 'alice@example.com', path: 'notes/plan.md' })).text, /# Plan for the summer/, 'a remote text')
   const notOnline = await rejection(api.listRemoteFiles({ email: 'carol@example.com', path: '' }))
   t.type(notOnline, BridgeError, 'errors become BridgeErrors')

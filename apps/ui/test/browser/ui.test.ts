@@ -167,6 +167,59 @@ if (!chromiumAvailable()) {
     })
   })
 
+  t.test('markdown: GitHub-flavoured extras, heading ids, fragments in the same and in another file', async (t) => {
+    await withUi(t, { hash: '#/peer/alice%40example.com/notes/plan.md' }, async (ui, page) => {
+      const plan = page.getByRole('article', { name: 'plan.md' })
+      await plan.getByRole('heading', { name: 'Budget' }).waitFor()
+      const table = plan.getByRole('table')
+      t.same(await table.getByRole('columnheader').allInnerTexts(), ['Month', 'What', 'Cost'], 'a GFM table has real column headers')
+      t.ok(await table.getByRole('cell', { name: '€450' }).isVisible(), 'and cells')
+      t.equal(await table.getByRole('cell', { name: '€450' }).evaluate((td) => getComputedStyle(td).textAlign), 'right', 'column alignment is kept')
+      const boxes = plan.getByRole('checkbox')
+      t.equal(await boxes.count(), 3, 'a task list shows its checkboxes')
+      t.same([await boxes.nth(0).isChecked(), await boxes.nth(1).isChecked()], [true, false], 'ticked and not ticked')
+      t.ok(await boxes.nth(0).isDisabled(), 'and they cannot be changed')
+      t.equal(await plan.locator('del').innerText(), 'Buy a new tent', '~~strikethrough~~ is rendered')
+      const autolink = plan.getByRole('link', { name: /www\.example\.org\/summer/ })
+      t.equal(await autolink.getAttribute('href'), 'http://www.example.org/summer', 'a bare www address becomes an outside link')
+      t.equal(await autolink.getAttribute('class'), 'md-external', 'which asks before opening')
+      t.equal(await plan.getByRole('heading', { name: 'Budget' }).getAttribute('id'), 'user-content-budget', 'headings get slug ids with the sanitiser’s prefix')
+      t.equal(await page.locator('.markdown [id]:not([id^="user-content-"])').count(), 0, 'every id in the document is prefixed, so none can clobber the app’s')
+      await plan.getByRole('heading', { name: 'Budget' }).evaluate((h) => h.scrollIntoView({ block: 'start' }))
+      await page.screenshot({ path: screenshotPath('visit-markdown-gfm-light') })
+
+      // A fragment of another file: that file opens scrolled to the heading.
+      await plan.getByRole('link', { name: 'packing checklist' }).click()
+      const packing = page.getByRole('article', { name: 'packing.md' })
+      const checklist = packing.getByRole('heading', { name: 'Checklist' })
+      await checklist.waitFor()
+      t.match(page.url(), /#\/peer\/alice%40example\.com\/notes\/packing\.md\?at=checklist$/, 'the address names the file and the fragment')
+      const inView = () => checklist.evaluate((h) => {
+        const r = h.getBoundingClientRect()
+        return r.top >= 0 && r.bottom <= innerHeight
+      })
+      await page.waitForFunction(() => (document.querySelector('#user-content-checklist')?.getBoundingClientRect().top ?? -1) >= 0 && (document.querySelector('#user-content-checklist')?.getBoundingClientRect().bottom ?? Infinity) <= innerHeight)
+      t.ok(await inView(), 'the heading the fragment names is scrolled into view')
+      t.notOk(await packing.getByRole('heading', { name: 'Day 1', exact: true }).evaluate((h) => h.getBoundingClientRect().bottom > 0), 'the top of the long file was scrolled past')
+      await page.screenshot({ path: screenshotPath('visit-markdown-fragment-light') })
+
+      // And back: a fragment of the first file, then one inside the same document.
+      await packing.getByRole('link', { name: 'the plan' }).click()
+      await page.waitForURL(/plan\.md\?at=budget$/)
+      await page.getByRole('article', { name: 'plan.md' }).getByRole('link', { name: 'budget' }).click()
+      t.match(page.url(), /plan\.md\?at=budget$/, 'an in-document fragment stays in the same file')
+      await page.getByRole('article', { name: 'plan.md' }).getByRole('link', { name: '1', exact: true }).click()
+      await page.waitForURL(/plan\.md\?at=fn-1$/)
+      await page.waitForFunction(() => {
+        const r = document.querySelector('#user-content-fn-1')?.getBoundingClientRect()
+        return !!r && r.top >= 0 && r.bottom <= innerHeight
+      })
+      t.pass('a footnote reference scrolls to its note')
+      t.equal(await page.evaluate(() => document.scrollingElement?.scrollTop), 0, 'only the content scrolls, never the window around the app')
+      t.equal(ui.fake.control.calls.filter((c) => c.name === 'readRemoteText' && (c.args as { path: string }).path === 'notes/plan.md').length, 2, 'moving between fragments does not reload the file')
+    })
+  })
+
   t.test('pictures, video, audio with seeking, anything else offers download', async (t) => {
     const video = await recordWebm(browser)
     const extraAliceFiles = { 'videos/harbour.webm': { content: () => video, mime: 'video/webm' } }
