@@ -8,9 +8,11 @@
  * Measured on random 64 KiB range reads: about 30% less CPU per request.
  *
  * The risk of a synchronous call is a slow file system (a network share, a sleeping disk) stalling the
- * event loop, which in the desktop app is the main process. So every synchronous call is timed; one
- * that takes longer than `slowMs` switches this server to the thread pool for `cooldownMs`, bounding
- * a stall to one call per cooldown. File *contents* are always read asynchronously.
+ * event loop, which in the desktop app is the main process. So every synchronous call is timed; when
+ * `slowCalls` of the last `window` calls took longer than `slowMs`, this server switches to the thread
+ * pool for `cooldownMs`, bounding a stall to a few calls per cooldown. One slow call alone does not
+ * count: on a loaded machine the process is sometimes descheduled in the middle of a 5 µs system call,
+ * and that says nothing about the file system. File *contents* are always read asynchronously.
  */
 import { closeSync, constants, fstatSync, openSync, realpathSync, type Stats } from 'node:fs'
 import { close, fstat, open, realpath } from 'node:fs'
@@ -23,8 +25,28 @@ const fstatAsync = promisify(fstat)
 /** Read-only, no final symlink, and never blocking on a FIFO swapped in between checks. */
 export const OPEN_READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
 
+export interface MetadataFsOptions {
+  /** A synchronous call slower than this counts as slow (default 4 ms). */
+  slowMs?: number
+  /** This many slow calls… (default 3) */
+  slowCalls?: number
+  /** …within this many calls switch to the thread pool (default 100). */
+  window?: number
+  /** …for this long (default 30 s). */
+  cooldownMs?: number
+  /** Called when the server switches to the thread pool. */
+  onSlow?: (call: string, ms: number) => void
+}
+
 export class MetadataFs {
   #asyncUntil = 0
+  #calls = 0
+  #slow = 0
+  readonly slowMs: number
+  readonly slowCalls: number
+  readonly window: number
+  readonly cooldownMs: number
+  readonly onSlow: ((call: string, ms: number) => void) | undefined
   /** A MetadataFs that always uses the thread pool. */
   static pooled(): MetadataFs {
     const fs = new MetadataFs()
@@ -32,12 +54,13 @@ export class MetadataFs {
     return fs
   }
 
-  constructor(
-    readonly slowMs = 4,
-    readonly cooldownMs = 30_000,
-    /** Called when a slow call switches to the thread pool. */
-    readonly onSlow?: (call: string, ms: number) => void,
-  ) {}
+  constructor(options: MetadataFsOptions = {}) {
+    this.slowMs = options.slowMs ?? 4
+    this.slowCalls = options.slowCalls ?? 3
+    this.window = options.window ?? 100
+    this.cooldownMs = options.cooldownMs ?? 30_000
+    this.onSlow = options.onSlow
+  }
 
   /** True while calls go through the thread pool. */
   get pooled(): boolean {
@@ -50,8 +73,14 @@ export class MetadataFs {
       return fn()
     } finally {
       const ms = performance.now() - t0
-      if (ms > this.slowMs) {
+      if (++this.#calls > this.window) {
+        this.#calls = 1
+        this.#slow = 0
+      }
+      if (ms > this.slowMs && ++this.#slow >= this.slowCalls) {
         this.#asyncUntil = Date.now() + this.cooldownMs
+        this.#calls = 0
+        this.#slow = 0
         this.onSlow?.(call, ms)
       }
     }

@@ -61,7 +61,7 @@ export interface PeerServerOptions {
   maxConnections?: number
   /**
    * Make a download's realpath/open/fstat/close calls synchronously while they stay fast (default
-   * true: ~30% less CPU per small request; any call over 4 ms switches to the thread pool for 30 s).
+   * true: ~30% less CPU per small request; 3 calls over 4 ms within 100 switch to the thread pool for 30 s).
    */
   syncMetadata?: boolean
   /** stat calls in flight per listing (default 32). */
@@ -198,7 +198,7 @@ export class PeerServer extends EventEmitter<PeerServerEvents> {
       fs:
         opts.syncMetadata === false
           ? MetadataFs.pooled()
-          : new MetadataFs(4, 30_000, (call, ms) => this.#logger.warn({ call, ms: Math.round(ms) }, 'slow file system: using the thread pool for a while')),
+          : new MetadataFs({ onSlow: (call, ms) => this.#logger.warn({ call, ms: Math.round(ms) }, 'slow file system: using the thread pool for a while') }),
       logger: this.#logger,
       rules,
       listing,

@@ -23,17 +23,24 @@ t.test('synchronous while fast, the thread pool after a slow call', async (t) =>
   t.notOk(fast.pooled, 'fast calls stay synchronous')
 
   const slow: string[] = []
-  // A threshold no call can meet: the first call counts as slow.
-  const touchy = new MetadataFs(-1, 60_000, (call) => slow.push(call))
+  // A threshold no call can meet: every call counts as slow.
+  const touchy = new MetadataFs({ slowMs: -1, cooldownMs: 60_000, onSlow: (call) => slow.push(call) })
   await touchy.realpath(dir)
-  t.same(slow, ['realpath'], 'a slow call is reported')
+  await touchy.realpath(dir)
+  t.notOk(touchy.pooled, 'one or two slow calls (a descheduled process) do not switch')
+  await touchy.realpath(dir)
+  t.same(slow, ['realpath'], 'the third slow call is reported')
   t.ok(touchy.pooled, 'and switches to the thread pool')
   await roundTrip(t, touchy, dir, 'after a slow call')
   t.same(slow, ['realpath'], 'pooled calls are not timed again during the cooldown')
 
-  const brief = new MetadataFs(-1, 0)
+  const brief = new MetadataFs({ slowMs: -1, slowCalls: 1, cooldownMs: 0 })
   await brief.realpath(dir)
   t.notOk(brief.pooled, 'after the cooldown it goes back to synchronous calls')
+
+  const spread = new MetadataFs({ slowMs: -1, slowCalls: 3, window: 2 })
+  for (let i = 0; i < 10; i++) await spread.realpath(dir)
+  t.notOk(spread.pooled, 'slow calls spread over separate windows never add up')
 
   const pooled = MetadataFs.pooled()
   t.ok(pooled.pooled, 'MetadataFs.pooled() always uses the thread pool')
