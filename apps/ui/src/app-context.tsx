@@ -1,6 +1,6 @@
 /** What every screen needs: the bridge, the store, navigation and toasts. */
 import { createContext, useCallback, useContext, useEffect, useState } from 'react'
-import { type FlashbackApi } from '@flashback/protocol'
+import { type Download, type FlashbackApi } from '@flashback/protocol'
 import { parseHash, routeToHash, type Route } from './lib/route.js'
 import { type AppStore } from './state/store.js'
 
@@ -9,6 +9,8 @@ export interface Toast {
   text: string
   tone: 'info' | 'ok' | 'bad'
   action?: { label: string; href: string }
+  /** A download's notice: its words follow the store's copy of this download (see components/toasts.tsx). */
+  download?: Download
 }
 
 export interface AppServices {
@@ -16,6 +18,8 @@ export interface AppServices {
   store: AppStore
   navigate: (route: Route, options?: { replace?: boolean }) => void
   toast: (text: string, tone?: Toast['tone'], action?: Toast['action']) => void
+  /** Shows a notice that follows this download until it settles. */
+  downloadStarted: (download: Download) => void
 }
 
 export const AppContext = createContext<AppServices | null>(null)

@@ -1,8 +1,9 @@
 /** The app shell: load state, first-run setup, then the sidebar and the current screen. */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
-import { type FlashbackApi } from '@flashback/protocol'
-import { AppContext, useHashRoute, useServices, type AppServices, type Toast } from './app-context.js'
+import { type Download, type FlashbackApi } from '@flashback/protocol'
+import { AppContext, useHashRoute, useServices, type AppServices } from './app-context.js'
 import { Icon, type IconName } from './components/icon.js'
+import { ToastRegion, useToasts } from './components/toasts.js'
 import { ErrorState, Loading } from './components/states.js'
 import { describeRegistration } from './lib/status-text.js'
 import { routeToHash, type Route } from './lib/route.js'
@@ -22,19 +23,15 @@ export function App({ api }: { api: FlashbackApi }) {
     return () => store.stop()
   }, [store])
   const [route, navigate] = useHashRoute()
-  const [toasts, setToasts] = useState<Toast[]>([])
-  const seq = useRef(0)
-  const toast = useCallback<AppServices['toast']>((text, tone = 'info', action) => {
-    const id = ++seq.current
-    setToasts((t) => [...t.slice(-3), action ? { id, text, tone, action } : { id, text, tone }])
-    setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 6000)
-  }, [])
-  const services = useMemo<AppServices>(() => ({ api, store, navigate, toast }), [api, store, navigate, toast])
+  const { toast, downloadStarted, dismiss, views } = useToasts(store, route)
+  const canReveal = useAppState(store, (s) => s.info?.canReveal ?? false)
+  const services = useMemo<AppServices>(() => ({ api, store, navigate, toast, downloadStarted }), [api, store, navigate, toast, downloadStarted])
+  const reveal = useCallback((d: Download) => api.revealDownload({ id: d.id }), [api])
 
   return (
     <AppContext.Provider value={services}>
       <Root route={route} />
-      <ToastRegion toasts={toasts} onDismiss={(id) => setToasts((t) => t.filter((x) => x.id !== id))} />
+      <ToastRegion views={views} onDismiss={dismiss} canReveal={canReveal} onReveal={reveal} />
     </AppContext.Provider>
   )
 }
@@ -226,24 +223,4 @@ function GlobalBanner() {
     )
   }
   return null
-}
-
-function ToastRegion({ toasts, onDismiss }: { toasts: Toast[]; onDismiss: (id: number) => void }) {
-  return (
-    <div className="toasts" role="status" aria-live="polite">
-      {toasts.map((t) => (
-        <div key={t.id} className={`toast toast--${t.tone}`}>
-          <span>{t.text}</span>
-          {t.action ? (
-            <a href={t.action.href} className="toast__action">
-              {t.action.label}
-            </a>
-          ) : null}
-          <button type="button" className="toast__close" onClick={() => onDismiss(t.id)} aria-label="Dismiss">
-            <Icon name="close" size={14} />
-          </button>
-        </div>
-      ))}
-    </div>
-  )
 }

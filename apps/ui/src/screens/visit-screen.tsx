@@ -157,7 +157,7 @@ function FolderView({ email, path, who, onNotAFolder }: { email: string; path: s
 }
 
 function FileView({ email, path, entry, who, anchor }: { email: string; path: string; entry: FileEntry | undefined; who: string; anchor?: string }) {
-  const { api, navigate, toast } = useServices()
+  const { api, navigate, toast, downloadStarted } = useServices()
   const name = baseName(path)
   const kind = previewKind(name, entry?.mime)
   const [text, setText] = useState<{ phase: 'loading' | 'ready' | 'error'; reply?: RemoteTextReply; error?: BridgeError }>({ phase: 'loading' })
@@ -186,7 +186,7 @@ function FileView({ email, path, entry, who, anchor }: { email: string; path: st
   const download = async () => {
     try {
       const d = await api.startDownload({ email, path })
-      toast(`Downloading ${d.name}`, 'info', { label: 'Show downloads', href: routeToHash({ name: 'downloads' }) })
+      downloadStarted(d)
     } catch (e) {
       toast(`Could not download ${name}: ${toBridgeError(e).message}`, 'bad')
     }
