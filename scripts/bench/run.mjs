@@ -5,7 +5,7 @@
 // the tracker against Syncthing's discovery server (stdiscosrv), the peer server against nginx, both
 // against a bare node:https server, with one load generator. Prints a Markdown table and writes the
 // JSON under bench/results/. See docs/benchmarks.md for what each scenario does and how to read it.
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { createCertFactory } from './lib/certs.mjs'
 import { cpuJiffies, describeMachine, sampleBackgroundLoad } from './lib/machine.mjs'
 import { hasCommand, procAvailable, stopAll } from './lib/processes.mjs'
-import { markdownTable, writeJson } from './lib/report.mjs'
+import { markdownMachine, markdownTable, writeJson } from './lib/report.mjs'
 import { summarizeProfiles } from './lib/cpu-profile.mjs'
 import { LoadGenerator } from './loadgen/index.mjs'
 import { baselineAvailability } from './servers/baselines.mjs'
@@ -47,7 +47,7 @@ const PROFILES = {
     durationMs: 2000,
     checkRuns: 2,
     peers: 10_000,
-    apiRegistrations: 1000,
+    apiRegistrations: 300,
     downloadBytes: 2 ** 30,
     downloadRuns: 3,
     listingFiles: 100_000,
@@ -79,11 +79,19 @@ const { values: opts } = parseArgs({
     list: { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
+    render: { type: 'string' },
   },
 })
 
+if (opts.render) {
+  // Print the table and the conditions of an earlier results file (for docs/benchmarks.md).
+  const report = JSON.parse(readFileSync(opts.render, 'utf8'))
+  console.log(`${markdownMachine(report)}\n\n${report.table}`)
+  process.exit(0)
+}
+
 if (opts.help || opts.list) {
-  console.log('usage: npm run bench [-- --quick] [--only=<id,...>] [--runs=N] [--no-pin] [--keep] [--profile] [--out=<dir>]\n\nscenarios:')
+  console.log('usage: npm run bench [-- --quick] [--only=<id,...>] [--runs=N] [--no-pin] [--keep] [--profile] [--out=<dir>] | --render=<results.json>\n\nscenarios:')
   for (const g of GROUPS) for (const s of g.scenarios) console.log(`  ${String(s.id).padEnd(10)} ${s.number}. ${s.title}`)
   process.exit(0)
 }

@@ -1,14 +1,13 @@
 // What the numbers were measured on: written into every results file.
-import { execFileSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 
+/** stdout and stderr of a command (nginx -v answers on stderr), or undefined. */
 function tryRun(cmd, args) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
-  } catch (err) {
-    return (err.stderr ?? '').toString().trim() || undefined
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  if (r.error) return undefined
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || undefined
 }
 
 function tryRead(file) {
@@ -41,13 +40,17 @@ export async function sampleBackgroundLoad(ms = 1000) {
 export function describeMachine(repo) {
   const cpus = os.cpus()
   const osRelease = tryRead('/etc/os-release')
+  const cpuinfo = tryRead('/proc/cpuinfo') ?? ''
+  const family = /cpu family\s*:\s*(\d+)/.exec(cpuinfo)?.[1]
+  const model = /^model\s*:\s*(\d+)/m.exec(cpuinfo)?.[1]
+  const hypervisor = /Hypervisor vendor:\s*(.+)/.exec(tryRun('lscpu', []) ?? '')?.[1]?.trim()
   return {
-    cpu: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+    cpu: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}${family ? ` (family ${family}, model ${model})` : ''}`,
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
     os: /PRETTY_NAME="([^"]+)"/.exec(osRelease ?? '')?.[1],
-    virtualization: tryRun('systemd-detect-virt', []) ?? (/hypervisor/.test(tryRead('/proc/cpuinfo') ?? '') ? 'a virtual machine' : undefined),
+    virtualization: hypervisor ? `virtual machine (${hypervisor})` : /hypervisor/.test(cpuinfo) ? 'virtual machine' : undefined,
     node: process.version,
     openssl: process.versions.openssl,
     nginx: tryRun('nginx', ['-v'])?.replace(/^nginx version: /, ''),

@@ -76,3 +76,16 @@ export function writeJson(dir, report) {
   writeFileSync(file, JSON.stringify(report, (k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n')
   return file
 }
+
+/** The conditions of a run, for docs/benchmarks.md. */
+export function markdownMachine(report) {
+  const m = report.machine
+  const f = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '?')
+  return [
+    `- Run: \`npm run bench${report.mode === 'quick' ? ' -- --quick' : ''}\` at ${report.startedAt} on commit ${m.git}, ${Math.round(report.durationS)} s in all.`,
+    `- Machine: ${m.cpu} (${m.cores} vCPUs), ${m.memoryGiB} GiB, ${m.os}, ${m.kernel}${m.virtualization ? `, ${m.virtualization}` : ''}.`,
+    `- Software: Node ${m.node} (OpenSSL ${m.openssl}), nginx ${m.nginx || '?'}, ${m.stdiscosrv ?? 'stdiscosrv ?'}, ${m.wrk ?? 'wrk ?'}.`,
+    `- Settings: ${report.settings.runs} alternating runs per system, ${report.settings.warmupMs} ms warm-up + ${report.settings.durationMs} ms measured each; ${report.settings.pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'no pinning'}; ${report.settings.tls}.`,
+    `- Other tenants: ${f(m.backgroundCoresBusyBefore)} of ${m.cores} cores busy in the second before the run, ${f(m.backgroundCoresBusyAfter)} after it; load average ${m.loadAverageAtStart?.map((x) => x.toFixed(1)).join(' / ')} at the start, ${m.loadAverageAtEnd?.map((x) => x.toFixed(1)).join(' / ')} at the end; the CPUs were ${f((m.cpuBusyDuringRun ?? NaN) * 100, 0)} % busy during the run (ours and theirs).`,
+  ].join('\n')
+}
