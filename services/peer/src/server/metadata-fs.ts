@@ -14,13 +14,15 @@
  * count: on a loaded machine the process is sometimes descheduled in the middle of a 5 µs system call,
  * and that says nothing about the file system. File *contents* are always read asynchronously.
  */
-import { closeSync, constants, fstatSync, openSync, realpathSync, type Stats } from 'node:fs'
-import { close, fstat, open, realpath } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { close, fstat, lstat, open, realpath, stat } from 'node:fs'
 import { promisify } from 'node:util'
 
 const realpathAsync = promisify(realpath)
 const openAsync = promisify(open)
 const fstatAsync = promisify(fstat)
+const lstatAsync = promisify(lstat)
+const statAsync = promisify(stat)
 
 /** Read-only, no final symlink, and never blocking on a FIFO swapped in between checks. */
 export const OPEN_READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
@@ -99,6 +101,17 @@ export class MetadataFs {
   async fstat(fd: number): Promise<Stats> {
     if (this.pooled) return fstatAsync(fd)
     return this.#timed('fstat', () => fstatSync(fd))
+  }
+
+  /** For listings: one lstat per entry of a page. */
+  async lstat(path: string): Promise<Stats> {
+    if (this.pooled) return lstatAsync(path)
+    return this.#timed('lstat', () => lstatSync(path))
+  }
+
+  async stat(path: string): Promise<Stats> {
+    if (this.pooled) return statAsync(path)
+    return this.#timed('stat', () => statSync(path))
   }
 
   close(fd: number): void {
