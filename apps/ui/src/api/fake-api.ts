@@ -52,6 +52,11 @@ export interface FakeApiOptions {
   now?: () => number
   /** Bytes per second of simulated downloads. */
   downloadRate?: number
+  /** Where downloads go (default /home/bob/Downloads) and the shared folder (default /home/bob/Flashback). */
+  downloadsFolder?: string
+  shareRoot?: string
+  /** Whether the shell can show a file in its folder (default true, like the desktop; web mode cannot). */
+  canReveal?: boolean
 }
 
 export interface FakeControl {
@@ -163,7 +168,7 @@ class FakeHouse {
 
   list(path: string, cursor: string | undefined, limit: number): FileListing {
     const node = this.node(path)
-    if (!node) throw new BridgeError('not_found', `There is no folder "${path}" here.`)
+    if (!node) throw new BridgeError('not_found', `There is no folder “${path}” here.`)
     if (node.type !== 'directory') throw new BridgeError('not_a_directory', `"${path}" is a file, not a folder.`)
     let names: string[]
     if (this.bigFolder !== null && path === this.bigFolder) {
@@ -207,9 +212,11 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
   const failures = new Map<string, { error: string; message: string }>()
   const timers: ReturnType<typeof setInterval>[] = []
 
-  const info: AppInfo = { mode: 'web', version: '0.1.0-fake', canChooseFolder: true, canReveal: true, downloadsFolder: DOWNLOADS_DIR }
+  const downloadsDir = options.downloadsFolder ?? DOWNLOADS_DIR
+  const shareRoot = options.shareRoot ?? '/home/bob/Flashback'
+  const info: AppInfo = { mode: 'web', version: '0.1.0-fake', canChooseFolder: true, canReveal: options.canReveal ?? true, downloadsFolder: downloadsDir }
   const defaults: SettingsDefaults = {
-    shareRoot: '/home/bob/Flashback',
+    shareRoot,
     trackerUrl: 'https://tracker.example.com:8443',
     trackerFingerprint: null,
     bindAll: false,
@@ -220,7 +227,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
       ? null
       : {
           email: ME,
-          shareRoot: '/home/bob/Flashback',
+          shareRoot,
           trackerUrl: 'https://tracker.example.com:8443',
           trackerFingerprint: '5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592',
           bindAll: false,
@@ -300,7 +307,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
     const p = peerFor(email)
     const house = p.house as FakeHouse
     const entry = house.entry(path)
-    if (!entry) throw new BridgeError('not_found', `There is no "${path}" in ${email}'s house.`)
+    if (!entry) throw new BridgeError('not_found', `There is no “${path}” in ${email}’s house.`)
     return { house, entry }
   }
 
@@ -343,7 +350,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
         state,
         received: Math.round(entry.size * fraction),
         total: entry.size,
-        file: `${DOWNLOADS_DIR}/${entry.name}`,
+        file: `${downloadsDir}/${entry.name}`,
         startedAt: iso(-(10 - downloadSeq) * 60_000),
         updatedAt: iso(-(10 - downloadSeq) * 30_000),
       }
@@ -480,7 +487,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
         received: 0,
         total: entry.size,
         bytesPerSecond: rate,
-        file: `${DOWNLOADS_DIR}/${entry.name}`,
+        file: `${downloadsDir}/${entry.name}`,
         startedAt: iso(),
         updatedAt: iso(),
       }

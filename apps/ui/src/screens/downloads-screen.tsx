@@ -1,8 +1,9 @@
 /** Downloads with progress, cancel, resume and "show in folder". */
-import { useState } from 'react'
+import { useState, type ReactNode } from 'react'
 import { toBridgeError, type Download } from '@flashback/protocol'
 import { useServices } from '../app-context.js'
 import { Icon } from '../components/icon.js'
+import { PathText } from '../components/path-text.js'
 import { ProgressBar } from '../components/progress-bar.js'
 import { EmptyState } from '../components/states.js'
 import { formatBytes, formatProgress, formatRelativeTime } from '../lib/format.js'
@@ -24,14 +25,14 @@ export function DownloadsScreen() {
   return (
     <section className="screen" aria-labelledby="downloads-title">
       <header className="screen__header">
-        <div>
+        <div className="screen__heading">
           <h1 id="downloads-title" className="screen__title">
             Downloads
           </h1>
           <p className="screen__subtitle">
             {info?.downloadsFolder ? (
               <>
-                Saved in <code className="path">{info.downloadsFolder}</code>
+                <span className="screen__subtitle-label">Saved in</span> <PathText path={info.downloadsFolder} />
               </>
             ) : (
               'Files you download from peers'
@@ -68,6 +69,26 @@ function DownloadRow({ download: d, canReveal }: { download: Download; canReveal
       setBusy(false)
     }
   }
+  // Only the actions this download has: a row without any lets its progress bar run the full width.
+  const actions: ReactNode[] = []
+  if (d.state === 'running')
+    actions.push(
+      <button key="cancel" type="button" className="button button--small button--ghost" disabled={busy} onClick={act(() => api.cancelDownload({ id: d.id }))} aria-label={`Cancel download of ${d.name}`}>
+        <Icon name="close" size={15} /> Cancel
+      </button>,
+    )
+  if (d.state === 'cancelled' || d.state === 'failed')
+    actions.push(
+      <button key="resume" type="button" className="button button--small" disabled={busy} onClick={act(() => api.resumeDownload({ id: d.id }))} aria-label={`Resume download of ${d.name}`}>
+        <Icon name="play" size={15} /> Resume
+      </button>,
+    )
+  if (d.state === 'completed' && canReveal)
+    actions.push(
+      <button key="reveal" type="button" className="button button--small button--ghost" disabled={busy} onClick={act(() => api.revealDownload({ id: d.id }))} aria-label={`Show ${d.name} in its folder`}>
+        <Icon name="reveal" size={15} /> Show in folder
+      </button>,
+    )
   const tone = d.state === 'failed' ? 'bad' : d.state === 'completed' ? 'ok' : d.state === 'cancelled' ? 'muted' : 'accent'
   return (
     <li className={`download-row download-row--${d.state}`} aria-label={d.name}>
@@ -92,29 +113,18 @@ function DownloadRow({ download: d, canReveal }: { download: Download; canReveal
           </span>
           <span>{formatRelativeTime(d.updatedAt)}</span>
         </div>
+        {d.state === 'completed' ? (
+          <p className="download-row__file">
+            <span className="download-row__file-label">Saved as</span> <PathText path={d.file} />
+          </p>
+        ) : null}
         {d.error ? (
           <p className="download-row__error" role="alert">
             {d.error}
           </p>
         ) : null}
       </div>
-      <div className="download-row__actions">
-        {d.state === 'running' ? (
-          <button type="button" className="button button--small button--ghost" disabled={busy} onClick={act(() => api.cancelDownload({ id: d.id }))} aria-label={`Cancel download of ${d.name}`}>
-            <Icon name="close" size={15} /> Cancel
-          </button>
-        ) : null}
-        {d.state === 'cancelled' || d.state === 'failed' ? (
-          <button type="button" className="button button--small" disabled={busy} onClick={act(() => api.resumeDownload({ id: d.id }))} aria-label={`Resume download of ${d.name}`}>
-            <Icon name="play" size={15} /> Resume
-          </button>
-        ) : null}
-        {d.state === 'completed' && canReveal ? (
-          <button type="button" className="button button--small button--ghost" disabled={busy} onClick={act(() => api.revealDownload({ id: d.id }))} aria-label={`Show ${d.name} in its folder`}>
-            <Icon name="reveal" size={15} /> Show in folder
-          </button>
-        ) : null}
-      </div>
+      {actions.length > 0 ? <div className="download-row__actions">{actions}</div> : null}
     </li>
   )
 }

@@ -5,6 +5,7 @@ import { useServices } from '../app-context.js'
 import { Breadcrumbs } from '../components/breadcrumbs.js'
 import { FileList } from '../components/file-list.js'
 import { Icon } from '../components/icon.js'
+import { PathText } from '../components/path-text.js'
 import { EmptyState, ErrorState, Loading } from '../components/states.js'
 import { useListing } from '../components/use-listing.js'
 import { formatDate, formatFingerprint, formatRelativeTime, plural } from '../lib/format.js'
@@ -20,14 +21,14 @@ export function HouseScreen({ path }: { path: string }) {
   return (
     <section className="screen" aria-labelledby="house-title">
       <header className="screen__header">
-        <div>
+        <div className="screen__heading">
           <h1 id="house-title" className="screen__title">
             My house
           </h1>
           <p className="screen__subtitle">
             {settings ? (
               <>
-                Sharing <code className="path">{settings.shareRoot}</code>
+                <span className="screen__subtitle-label">Sharing</span> <PathText path={settings.shareRoot} />
               </>
             ) : (
               'Not set up yet'

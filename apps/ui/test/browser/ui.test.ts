@@ -378,6 +378,44 @@ if (!chromiumAvailable()) {
     })
   })
 
+  t.test('web mode layout: long paths stay on one line, finished rows without actions use the full width', async (t) => {
+    const downloadsFolder = '/work/main/apps/cli/.tap/fixtures/test-e2e-web-mode.test.ts-bob-uses-web-mode-in-Chromium-against-a-real-tracker-and-alice/bob-downloads'
+    const shareRoot = '/work/main/apps/cli/.tap/fixtures/test-e2e-web-mode.test.ts-bob-uses-web-mode-in-Chromium-against-a-real-tracker-and-alice/bob-share'
+    await withUi(t, { hash: '#/downloads', fake: { sampleDownloads: true, canReveal: false, downloadsFolder, shareRoot } }, async (_ui, page) => {
+      const list = page.getByRole('list', { name: 'Downloads' })
+      await list.waitFor()
+      const folder = page.getByRole('banner').or(page.locator('.screen__header')).getByTitle(downloadsFolder)
+      t.equal(await folder.textContent(), downloadsFolder, 'the whole downloads folder is the element’s text (read and copied whole)')
+      const folderBox = await folder.evaluate((el) => ({ height: el.getBoundingClientRect().height, lineHeight: parseFloat(getComputedStyle(el).lineHeight) || 20, cut: (el.firstElementChild?.scrollWidth ?? 0) > (el.firstElementChild?.clientWidth ?? 0) }))
+      t.ok(folderBox.height < folderBox.lineHeight * 1.6, `the long folder stays on one line (${folderBox.height}px)`)
+      t.ok(folderBox.cut, 'its middle gives way to an ellipsis')
+      t.ok(await folder.getByText('/bob-downloads').isVisible(), 'the last name of the folder stays visible')
+
+      const done = list.getByRole('listitem', { name: 'lake.svg' })
+      t.equal(await done.locator('.download-row__actions').count(), 0, 'a finished download in web mode has no empty action column')
+      t.equal(await done.getByTitle(`${downloadsFolder}/lake.svg`).count(), 1, 'it says where the file was saved, whole in its tooltip')
+      const edges = await done.evaluate((row) => {
+        const bar = row.querySelector('[role=progressbar]')?.getBoundingClientRect()
+        const style = getComputedStyle(row)
+        return { bar: bar?.right ?? 0, content: row.getBoundingClientRect().right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth) }
+      })
+      t.ok(Math.abs(edges.bar - edges.content) <= 1, `its bar runs to the end of the row (${edges.bar} vs ${edges.content})`)
+      const running = list.getByRole('listitem', { name: 'flashback-0.1.0.AppImage' })
+      t.equal(await running.getByRole('button', { name: 'Cancel download of flashback-0.1.0.AppImage' }).count(), 1, 'a running one keeps its Cancel button')
+      const bars = await list.evaluate((ul) => [...ul.querySelectorAll('.download-row')].filter((r) => r.querySelector('.download-row__actions')).map((r) => Math.round(r.querySelector('[role=progressbar]')?.getBoundingClientRect().right ?? 0)))
+      t.equal(new Set(bars).size, 1, `rows with actions end their bars at the same place (${bars.join(', ')})`)
+      await page.screenshot({ path: screenshotPath('downloads-web-long-paths-light') })
+
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My house' }).click()
+      const share = page.locator('.screen__header').getByTitle(shareRoot)
+      await share.waitFor()
+      t.equal(await share.textContent(), shareRoot, 'the whole shared folder is the element’s text')
+      t.ok(await share.evaluate((el) => el.getBoundingClientRect().height < (parseFloat(getComputedStyle(el).lineHeight) || 20) * 1.6), 'and it stays on one line')
+      t.ok(await share.getByText('/bob-share').isVisible(), 'with its last name visible')
+      await page.screenshot({ path: screenshotPath('house-long-path-light') })
+    })
+  })
+
   t.test('my house, empty and error states', async (t) => {
     await withUi(t, { hash: '#/house' }, async (_ui, page) => {
       await page.getByRole('heading', { name: 'My house' }).waitFor()
