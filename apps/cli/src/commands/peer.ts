@@ -144,11 +144,17 @@ export const peerCommand: Command = {
     void io.stopSignal.then(() => {
       stopping = true
     })
+    // The first round's failure, with its code: a tracker that is not the pinned one is a refusal (3), not an outage.
+    let trackerError: { code: string; message: string } | undefined
+    const unsubscribe = runtime.events.on('tracker_error', (event) => (trackerError = event.error))
     try {
       await Promise.race([runtime.start({ requireTracker: true }), io.stopSignal])
     } catch (err) {
       if (err instanceof RuntimeError && err.code === 'email_taken') throw refusedError(`email_taken: ${err.message}`)
+      if (trackerError?.code === 'tracker_untrusted') throw refusedError(trackerError.message)
       throw err
+    } finally {
+      unsubscribe()
     }
     if (stopping) {
       await runtime.stop()

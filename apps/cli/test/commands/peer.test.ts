@@ -130,6 +130,11 @@ t.test('failures at start: one line and the exit code', async (t) => {
   t.match(unreachable.stderr(), /^flashback peer: unreachable: the tracker at 127\.0\.0\.1:\d+ is unreachable/, 'one line saying "unreachable"')
   t.equal(unreachable.stderr().trim().split('\n').length, 1, 'one line')
 
+  // A tracker whose certificate is not the pinned one is refused, not retried.
+  const untrusted = spawnCli(t, ['peer', '--profile', join(base, 'pinned'), '--share', share, '--email', 'erin@example.com', '--tracker', tracker.url, '--tracker-fingerprint', '0'.repeat(64)])
+  t.equal(await untrusted.exited, 3, 'a tracker with another certificate than the pinned one: exit 3')
+  t.match(untrusted.stderr(), /^flashback peer: refused: the tracker at 127\.0\.0\.1:\d+ is not the one pinned/, 'one line saying "refused" and why')
+
   // alice@example.com is registered by another identity: 409 email_taken.
   const owner = await makeProfile(base, tracker, ALICE, { shareRoot: share })
   const ownerPeer = spawnCli(t, ['peer', '--profile', owner])
