@@ -18,3 +18,7 @@ export * from './runtime/index.js'
 
 // The runtime-backed FlashbackApi (the desktop main process and web mode both use it).
 export * from './bridge/index.js'
+
+// Publishing the share to the tracker's file registry, and the UDP matchmaker client.
+export * from './publish/index.js'
+export { startMatchmakerClient, type MatchmakerClient, type MatchmakerClientOptions } from './runtime/matchmaker-client.js'
