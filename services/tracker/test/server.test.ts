@@ -81,7 +81,8 @@ t.test('starts, logs its port and fingerprint, stops gracefully on SIGTERM', asy
     `POST /api/relay/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
       body.slice(0, 100),
   )
-  await new Promise((r) => setTimeout(r, 300))
+  // Give the server ample time to parse the headers: from then on the request is in flight.
+  await new Promise((r) => setTimeout(r, 1000))
   proc.child.kill('SIGTERM')
   await new Promise((r) => setTimeout(r, 300))
   socket.write(body.slice(100))

@@ -115,14 +115,16 @@ t.test('expiry with a short TTL; a heartbeat before expiry keeps the broadcast',
   await sleep(1000)
   const hb = await https(tracker.url, { path: '/api/relay/broadcast/heartbeat', identity: alice, method: 'POST' })
   t.same(hb.json(), { expires_in: 2 }, 'alice heartbeats before expiry')
-  await sleep(1500)
+  // Margins: bob expired 2 s after his ready (this lookup comes at least 2.2 s after it); alice's
+  // heartbeat moved her expiry at least 2 s past the heartbeat, 0.8 s after this lookup is due.
+  await sleep(1200)
   t.equal((await lookup('alice@example.com')).status, 200, 'alice is still online past her first TTL thanks to the heartbeat')
   const bobGone = await lookup('bob@example.com')
   t.equal(bobGone.status, 404, 'bob expired: lookup 404')
   t.equal((bobGone.json() as { error: string }).error, 'not_online', 'not_online')
   const late = await https(tracker.url, { path: '/api/relay/broadcast/heartbeat', identity: bob, method: 'POST' })
   t.equal(late.status, 404, "bob's heartbeat after expiry is a 404, so his client re-broadcasts")
-  await sleep(1200)
+  await sleep(2000)
   t.equal((await lookup('alice@example.com')).status, 404, 'without further heartbeats alice expires too')
   const identity = await https(tracker.url, { path: '/api/relay/identity?email=bob@example.com', identity: alice })
   t.equal(identity.status, 200, 'an expired peer is still registered (identity answers)')
