@@ -116,6 +116,8 @@ export class PeerRuntime {
   #starting: Promise<RuntimeStatus> | undefined
   #stopping: Promise<void> | undefined
   #friendsReloadedAt = 0
+  /** Announced after the server's own addresses (e.g. the public IP the matchmaker observed). */
+  #extraAddresses: string[] = []
 
   private constructor(profile: Profile, options: PeerRuntimeOptions) {
     this.profile = profile
@@ -241,7 +243,10 @@ export class PeerRuntime {
       announce: () => ({
         port: serverStatus.port,
         // A peer bound to every interface of a machine without a network still has loopback.
-        addresses: serverStatus.addresses.length > 0 ? serverStatus.addresses.slice(0, 32) : ['127.0.0.1'],
+        addresses: [
+          ...(serverStatus.addresses.length > 0 ? serverStatus.addresses : ['127.0.0.1']),
+          ...this.#extraAddresses.filter((a) => !serverStatus.addresses.includes(a)),
+        ].slice(0, 32),
         capabilities: { version: RUNTIME_VERSION, access: serverStatus.access },
       }),
       onStatusChange: () => this.#emitStatus(),
@@ -324,6 +329,17 @@ export class PeerRuntime {
   /** Send a fresh broadcast now (e.g. the network changed). */
   rebroadcast(): void {
     this.#running?.presence.rebroadcast()
+  }
+
+  /**
+   * Addresses announced after the server's own, as the last candidates (the public IP the tracker's
+   * matchmaker observed, reached through a forwarded port); a change is broadcast at once.
+   */
+  setExtraAddresses(addresses: readonly string[]): void {
+    const next = [...new Set(addresses)]
+    if (next.length === this.#extraAddresses.length && next.every((a, i) => a === this.#extraAddresses[i])) return
+    this.#extraAddresses = next
+    this.rebroadcast()
   }
 
   // ---- the tracker ----

@@ -9,7 +9,7 @@ import type { MatchmakerTokenReply, ObservedAddress } from '@flashback/protocol'
 import { RegistryClient } from '../../src/publish/registry-client.js'
 import { startMatchmakerClient, type MatchmakerClient } from '../../src/runtime/matchmaker-client.js'
 import { RuntimeError } from '../../src/runtime/errors.js'
-import { makeIdentity, startTestTracker, trackerClientFor, type TapTest } from './helper.js'
+import { makeIdentity, makePeer, startTestTracker, trackerClientFor, type TapTest } from './helper.js'
 import type { RunningTracker } from '@flashback/tracker'
 
 async function registeredClient(t: TapTest, tracker: RunningTracker, email: string): Promise<RegistryClient> {
@@ -124,6 +124,44 @@ t.test('datagrams from anyone but the matchmaker are ignored', async (t) => {
   t.same(mm.observed(), real, 'the observed address is still the matchmaker\'s word')
   t.same(changes, [real], 'onObserved fired once, for the real address')
 })
+
+t.test('a running peer announces the observed address as its last candidate', async (t) => {
+  const tracker = await startTestTracker(t, { matchmakerBind: { port: 0 } })
+  const { runtime } = await makePeer(t, tracker, 'alice@example.com')
+  await runtime.start({ requireTracker: true })
+  const identity = await runtime.identity()
+  const registry = new RegistryClient({ url: tracker.url, identity, verify: { kind: 'fingerprint', fingerprint: tracker.fingerprint } })
+  t.teardown(() => registry.close())
+  // What `flashback peer` wires up: every observed address goes into the broadcast, after the server's own.
+  const seen = firstObserved()
+  await client(t, {
+    host: '127.0.0.1',
+    getToken: (signal) => registry.matchmakerToken(signal),
+    onObserved: (o) => {
+      runtime.setExtraAddresses([o.ip])
+      seen.onObserved(o)
+    },
+  })
+  t.equal((await seen.promise).ip, '127.0.0.1', 'the matchmaker observed loopback')
+  const own = (await runtime.lookupPeer('alice@example.com'))?.addresses ?? []
+  t.same(own, ['127.0.0.1'], 'an observed address the server already announces is not repeated')
+  // A public address, as it would be behind a NAT:
+  runtime.setExtraAddresses(['203.0.113.80'])
+  let addresses: string[] = []
+  await untilAsync(async () => {
+    addresses = (await runtime.lookupPeer('alice@example.com'))?.addresses ?? []
+    return addresses.includes('203.0.113.80')
+  })
+  t.same(addresses, ['127.0.0.1', '203.0.113.80'], 'a new observed address is broadcast at once, as the last candidate')
+})
+
+async function untilAsync(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
 
 async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
