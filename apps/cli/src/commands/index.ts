@@ -5,7 +5,8 @@ import { getCommand } from './get.js'
 import { lsCommand } from './ls.js'
 import { peerCommand } from './peer.js'
 import { peersCommand } from './peers.js'
+import { searchCommand } from './search.js'
 import { trackerCommand } from './tracker.js'
 
 /** Every `flashback` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [trackerCommand, peerCommand, peersCommand, lsCommand, catCommand, getCommand, friendsCommand]
+export const commands: Command[] = [trackerCommand, peerCommand, peersCommand, lsCommand, catCommand, getCommand, friendsCommand, searchCommand]

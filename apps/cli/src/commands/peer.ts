@@ -6,11 +6,12 @@ import { type AccessPolicy } from '@flashback/protocol'
 import { parse, parsePort, profileDir, expectPositionals } from '../cli-args.js'
 import { inputError, refusedError, usageError } from '../cli-error.js'
 import { type Command, type CommandIo } from '../command.js'
+import { startPeerExtras } from '../peer-extras.js'
 import { resolveUiDir, startWebUi, type WebUi } from '../web/index.js'
 
 const USAGE = `Usage: flashback peer --profile DIR [--share DIR] [--email ADDR] [--tracker URL]
                       [--tracker-fingerprint SHA256 | --tracker-ca FILE] [--bind-all | --no-bind-all]
-                      [--port N] [--access open|registered|friends] [--web-ui [PORT]]
+                      [--port N] [--access open|registered|friends] [--web-ui [PORT]] [--publish]
 
 Runs a peer: shares one folder over mutual TLS, stays online at the tracker (register, broadcast, heartbeats),
 health-checks friends. Logs JSON lines (pino) on stdout, among them "peer ready" (port, addresses, fingerprint),
@@ -30,6 +31,9 @@ Settings given once are saved in the profile (DIR/config.json), so later runs ne
 For this run only:
   --web-ui [PORT]               also serve the desktop UI to a browser on 127.0.0.1 (default: any free port);
                                 the "web ui ready" line carries its address with a one-time access token
+  --publish                     publish the share to the tracker's file registry (\`flashback search\` finds it):
+                                hashed in the background ("hashing share" progress lines, a hash cache in DIR),
+                                watched for changes, kept in step ("registry in step")
 
 Exits 1 on a bad flag or setting, 2 when the tracker cannot be reached at start, 3 when the tracker refuses us
 (email_taken: the address is registered with another certificate).
@@ -115,6 +119,7 @@ export const peerCommand: Command = {
         port: { type: 'string' },
         access: { type: 'string' },
         'web-ui': { type: 'string' },
+        publish: { type: 'boolean' },
       },
       'peer',
       { allowNegative: true },
@@ -164,14 +169,25 @@ export const peerCommand: Command = {
     const trackerUrl = runtime.settings().trackerUrl
     tell(io, `Sharing ${runtime.settings().shareRoot} as ${status.email} on port ${status.server?.port} (access: ${status.server?.access}); online at ${trackerUrl}.`)
 
+    // The matchmaker (always; "matchmaker observed address") and, with --publish, the registry publisher.
+    const extras = await startPeerExtras(runtime, dir, logger, { publish: values.publish === true })
+
     let web: WebUi | undefined
-    if (webUiPort !== undefined) web = await startWeb(runtime, webUiPort, io, logger)
+    if (webUiPort !== undefined) {
+      try {
+        web = await startWeb(runtime, webUiPort, io, logger)
+      } catch (err) {
+        await extras.stop().catch(() => {})
+        throw err
+      }
+    }
     if (web) tell(io, `Web UI: ${web.url}`)
     tell(io, 'Press Ctrl-C to stop.')
 
     const signal = await io.stopSignal
     logger.info({ signal }, 'stopping')
     await web?.close().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing the web UI failed'))
+    await extras.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'stopping the matchmaker or publisher failed'))
     await runtime.stop()
     return 0
   },

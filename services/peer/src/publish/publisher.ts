@@ -159,7 +159,11 @@ class SharePublisher implements Publisher {
 
   start(): void {
     this.#log.info({ root: this.#root }, 'publishing the share to the tracker registry')
-    void this.#serial(() => this.#reconcile(''))
+    void this.#serial(async () => {
+      await this.#reconcile('')
+      // Everything came from the cache: say so now (otherwise the hashing run says it when done).
+      if (!this.#hashing && this.#queue.size === 0) this.#logHashed()
+    })
     if (this.#opts.watch !== false) this.#startWatching()
     const every = this.#opts.rescanIntervalMs ?? 10 * 60_000
     if (every > 0) {
@@ -381,13 +385,7 @@ class SharePublisher implements Publisher {
     } finally {
       this.#stopProgressLog()
       if (!this.#stopped) {
-        const run = this.#hashRun
-        const progress = this.progress()
-        this.#log.info(
-          { files: progress.files, bytes: progress.bytes, hashed_now: run.hashed, from_cache: run.fromCache, unreadable: this.#unreadable.size, ms: Date.now() - run.startedAt },
-          'share hashed',
-        )
-        this.#hashRun.fromCache = 0
+        this.#logHashed()
         await this.#cache.save().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'saving the hash cache failed'))
       }
       this.#hashing = false
@@ -395,6 +393,24 @@ class SharePublisher implements Publisher {
       this.#kickHashing()
       this.#checkIdle()
     }
+  }
+
+  /** One line when the share is fully hashed: how much was read now, how much came from the cache. */
+  #logHashed(): void {
+    const run = this.#hashRun
+    const progress = this.progress()
+    this.#log.info(
+      {
+        files: progress.files,
+        bytes: progress.bytes,
+        hashed_now: run.hashed,
+        from_cache: run.fromCache,
+        unreadable: this.#unreadable.size,
+        ms: run.startedAt > 0 ? Date.now() - run.startedAt : 0,
+      },
+      'share hashed',
+    )
+    this.#hashRun = { hashed: 0, fromCache: 0, startedAt: 0, bytes: 0 }
   }
 
   #startProgressLog(): void {
