@@ -20,3 +20,6 @@ export { loadServerCertificate, type ServerCertificate } from './server-certific
 export { forwardedCertificateSource, FORWARDED_CERTIFICATE_HEADERS } from './plugins/forwarded-certificate.js'
 export { MemoryRateCounter, StoreRateCounter, type RateCounter } from './plugins/rate-limit.js'
 export { makeTrustMatcher, type TrustMatcher } from './trust-proxy.js'
+export { startMatchmaker, type MatchmakerOptions, type MatchmakerStats, type RunningMatchmaker } from './matchmaker/server.js'
+export { issueToken, verifyToken, matchmakerKey, type TokenClaims, type TokenCheck } from './matchmaker/token.js'
+export { resolveClientAddress, replaceUnspecified } from './client-address.js'
