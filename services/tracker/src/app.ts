@@ -136,7 +136,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     })
 
     app.addHook('onResponse', async (request, reply) => {
-      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed')
+      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: request.clientAddress }, 'request completed')
     })
 
     const relayOptions = { broadcastTtlS: config.broadcastTtlS, now }

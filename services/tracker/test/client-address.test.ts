@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { request as httpRequest } from 'node:http'
+import { pino } from 'pino'
 import { canonicalClientIp, replaceUnspecified, resolveClientAddress } from '../src/client-address.js'
 import { startTracker } from '../src/start.js'
 import { makeTrustMatcher } from '../src/trust-proxy.js'
@@ -79,6 +80,17 @@ t.test('through the app: trust on and off', async (t) => {
     return statuses
   }
   t.same(await limited(['127.0.0.1']), [200, 200, 429, 200], 'trusted: each forwarded client has its own budget')
+
+  // The request log names the resolved client address.
+  const logged = async (trustProxy: string[]) => {
+    const lines: { msg: string; client?: string }[] = []
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+    const { app } = await buildTestApp(t, { trustProxy, logger })
+    await app.inject({ url: '/api/relay/status', headers: { 'x-forwarded-for': '203.0.113.9' } })
+    return lines.find((l) => l.msg === 'request completed')?.client
+  }
+  t.equal(await logged(['127.0.0.1']), '203.0.113.9', 'trusted: the log line carries the forwarded client address')
+  t.equal(await logged([]), '127.0.0.1', 'untrusted: the socket address')
   t.same(await limited([]), [200, 200, 429, 429], 'untrusted: everyone behind the socket address shares one budget')
 })
 
