@@ -54,8 +54,8 @@ export function describeMachine(repo) {
     node: process.version,
     openssl: process.versions.openssl,
     nginx: tryRun('nginx', ['-v'])?.replace(/^nginx version: /, ''),
-    stdiscosrv: tryRun('stdiscosrv', ['-version'])?.split('\n').pop(),
-    wrk: tryRun('wrk', ['-v'])?.split('\n')[0],
+    stdiscosrv: /stdiscosrv \S+ "[^"]*" \([^)]*\)/.exec(tryRun('stdiscosrv', ['-version']) ?? '')?.[0],
+    wrk: /^wrk \S+/.exec(tryRun('wrk', ['-v']) ?? '')?.[0],
     git: tryRun('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']),
     loadAverageAtStart: os.loadavg(),
   }

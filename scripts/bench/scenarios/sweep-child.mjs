@@ -2,7 +2,7 @@
 // tracker store with expired broadcasts (plus live ones that must survive), then runs the tracker's
 // own sweepExpired while a timer measures how long the event loop is held at a stretch.
 // Prints one JSON line with the result.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -146,18 +146,26 @@ try {
   const before = await store.countOnline(now)
 
   // A 1 ms timer: the longest gap between its ticks, less the 1 ms it waits, is the longest stall.
-  // On a shared core a gap can also be time the OS gave to another process, so the CPU time this
-  // process used inside each gap is kept too: that part is the stall our own code caused.
+  // On a shared core a gap can also be time the OS gave to another process (or to the tracker's own
+  // WAL-checkpoint thread), so the main thread's own run time inside each gap is kept too, from
+  // /proc/self/task/<pid>/schedstat (nanoseconds): that part is the stall the sweep itself caused.
+  const schedstat = `/proc/self/task/${process.pid}/schedstat`
+  const mainThreadMs = existsSync(schedstat)
+    ? () => Number(readFileSync(schedstat, 'latin1').split(' ')[0]) / 1e6
+    : () => {
+        const u = process.cpuUsage()
+        return (u.user + u.system) / 1000
+      }
   let last = performance.now()
-  let lastCpu = process.cpuUsage()
+  let lastCpu = mainThreadMs()
   let longestGap = 0
   let longestGapCpu = 0
   let longestCpu = 0
   let ticking = true
   const tick = () => {
     const t = performance.now()
-    const cpu = process.cpuUsage()
-    const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000
+    const cpu = mainThreadMs()
+    const cpuMs = cpu - lastCpu
     if (t - last > longestGap) {
       longestGap = t - last
       longestGapCpu = cpuMs
