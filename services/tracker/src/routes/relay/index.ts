@@ -2,22 +2,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import {
-  HeartbeatReply,
   IdentityQuery,
   IdentityReply,
-  ListQuery,
-  ListReply,
   LookupQuery,
   PeerBroadcast,
   ReadyBody,
   ReadyReply,
-  RegisterBody,
-  RegisterReply,
   StatusReply,
 } from '@flashback/protocol'
 import { UnknownIdentity } from '../../errors.js'
 import { COMMON_ERRORS, errors } from '../schemas.js'
 import { callerOf, makeRelayHandlers, type RelayOptions } from './handlers.js'
+import { addRegisterListHeartbeat } from './shared-routes.js'
 
 export interface RelayRoutesOptions extends RelayOptions {
   version: string
@@ -28,11 +24,7 @@ const relayRoutes: FastifyPluginAsyncTypebox<RelayRoutesOptions> = async (app, o
   const h = makeRelayHandlers(app, opts)
   const registered = { onRequest: [app.requireRegistered] }
 
-  app.post(
-    '/register',
-    { schema: { body: RegisterBody, response: { 200: RegisterReply, ...errors(...COMMON_ERRORS, 401, 403, 409) } } },
-    (request) => h.register(request),
-  )
+  addRegisterListHeartbeat(app, h, { register: '/register', list: '/broadcast/list', heartbeat: '/broadcast/heartbeat' })
 
   app.post(
     '/broadcast/ready',
@@ -44,22 +36,6 @@ const relayRoutes: FastifyPluginAsyncTypebox<RelayRoutesOptions> = async (app, o
     '/broadcast/lookup',
     { ...registered, schema: { querystring: LookupQuery, response: { 200: PeerBroadcast, ...errors(...COMMON_ERRORS, 401, 403, 404) } } },
     (request) => h.lookup(request.query.email),
-  )
-
-  app.get(
-    '/broadcast/list',
-    { ...registered, schema: { querystring: ListQuery, response: { 200: ListReply, ...errors(...COMMON_ERRORS, 401, 403) } } },
-    async (request, reply) => {
-      const { page, next } = await h.list(request.query, request.url.split('?')[0] ?? '')
-      if (next) void reply.header('link', next)
-      return page
-    },
-  )
-
-  app.post(
-    '/broadcast/heartbeat',
-    { ...registered, schema: { response: { 200: HeartbeatReply, ...errors(...COMMON_ERRORS, 401, 403, 404) } } },
-    (request) => h.heartbeat(callerOf(request)),
   )
 
   app.post(
