@@ -5,8 +5,6 @@
  * TrackerHttpError (the tracker said no: status + its `error` code) or TrackerUnreachableError (no answer).
  */
 import { readFile } from 'node:fs/promises'
-import { Pool, type Dispatcher } from 'undici'
-import { type TSchema, type Static } from 'typebox'
 import {
   HeartbeatReply,
   IdentityReply,
@@ -20,19 +18,16 @@ import {
   type ReadyBody,
 } from '@flashback/protocol'
 import { normalizeFingerprint } from '@flashback/identity'
-import { ImpostorError, ProfileError, TrackerHttpError, TrackerUnreachableError, describeError } from './errors.js'
-import { connectTls, type ClientCertificate, type ServerVerification } from './tls-connect.js'
-import { discard, header, parseErrorBody, parseJson, parseNextLink, parseRetryAfter, readBounded } from './http-util.js'
+import { ProfileError, TrackerHttpError, TrackerUnreachableError } from './errors.js'
+import { type ClientCertificate, type ServerVerification } from './tls-connect.js'
+import { discard, header, parseNextLink } from './http-util.js'
+import { TrackerHttp, type TrackerConnectionOptions } from './tracker-http.js'
 
-export interface TrackerClientOptions {
-  /** `https://host:port[/base]`. */
-  url: string
+export interface TrackerClientOptions extends TrackerConnectionOptions {
   /** This peer's certificate and key, presented on every connection, and the e-mail it registers. */
   identity: ClientCertificate & { email: string }
-  verify: ServerVerification
   /** Per-request limit for the answer's headers and body (default 15 s). */
-  requestTimeoutMs?: number
-  connectTimeoutMs?: number
+  requestTimeoutMs?: number | undefined
   /**
    * When a lookup, list or identity query is refused with 403 `not_registered` (the tracker lost its
    * database), register and ask again once. Default true.
@@ -40,9 +35,6 @@ export interface TrackerClientOptions {
   autoRegister?: boolean
 }
 
-/** Largest JSON answer accepted: a full list page of peers with 4 KiB capabilities each fits. */
-const MAX_JSON_BYTES = 8 * 1024 * 1024
-const MAX_ERROR_BYTES = 64 * 1024
 /** A list never follows more pages than this (a tracker that loops is not followed forever). */
 const MAX_LIST_PAGES = 1000
 
@@ -68,56 +60,25 @@ export async function trackerVerification(settings: { trackerFingerprint?: strin
   return { kind: 'system' }
 }
 
-interface CallOptions {
-  method: 'GET' | 'POST'
-  path: string
-  body?: unknown
-  signal?: AbortSignal | undefined
-  timeoutMs?: number | undefined
-}
-
 export class TrackerClient {
   readonly url: URL
   readonly email: string
-  readonly #pool: Pool
-  readonly #basePath: string
-  readonly #timeoutMs: number
+  readonly #http: TrackerHttp
   readonly #autoRegister: boolean
   readonly #certPem: string
-  #closed = false
 
   constructor(options: TrackerClientOptions) {
-    this.url = new URL(options.url)
-    if (this.url.protocol !== 'https:') throw new ProfileError('the tracker URL must be https://', { field: '/trackerUrl' })
+    // 8 MiB: a full list page of peers with 4 KiB capabilities each fits
+    this.#http = new TrackerHttp(options, { prefix: TRACKER_API_PREFIX, name: 'tracker client', connections: 4, defaultRequestTimeoutMs: 15_000, maxJsonBytes: 8 * 1024 * 1024 })
+    this.url = this.#http.url
     this.email = options.identity.email
     this.#certPem = options.identity.certPem
-    this.#basePath = this.url.pathname.replace(/\/+$/, '')
-    this.#timeoutMs = options.requestTimeoutMs ?? 15_000
     this.#autoRegister = options.autoRegister ?? true
-    const client: ClientCertificate = { certPem: options.identity.certPem, keyPem: options.identity.keyPem }
-    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
-    this.#pool = new Pool(this.url.origin, {
-      connections: 4,
-      keepAliveTimeout: 10_000,
-      connect: (opts, callback) => {
-        connectTls({
-          host: opts.hostname,
-          port: Number(opts.port) || 443,
-          client,
-          verify: options.verify,
-          servername: opts.servername ?? undefined,
-          timeoutMs: connectTimeoutMs,
-        }).then(
-          (socket) => callback(null, socket),
-          (err: Error) => callback(err, null),
-        )
-      },
-    })
   }
 
   /** Register this certificate for this e-mail (200 also when already registered with it). */
   register(signal?: AbortSignal): Promise<RegisterReply> {
-    return this.#json(RegisterReply, {
+    return this.#http.json(RegisterReply, {
       method: 'POST',
       path: '/register',
       body: { certificate: this.#certPem, email: this.email },
@@ -126,16 +87,16 @@ export class TrackerClient {
   }
 
   ready(body: ReadyBody, signal?: AbortSignal): Promise<ReadyReply> {
-    return this.#json(ReadyReply, { method: 'POST', path: '/broadcast/ready', body, signal })
+    return this.#http.json(ReadyReply, { method: 'POST', path: '/broadcast/ready', body, signal })
   }
 
   heartbeat(signal?: AbortSignal): Promise<HeartbeatReply> {
-    return this.#json(HeartbeatReply, { method: 'POST', path: '/broadcast/heartbeat', signal })
+    return this.#http.json(HeartbeatReply, { method: 'POST', path: '/broadcast/heartbeat', signal })
   }
 
   /** Withdraw the broadcast at once (204). */
   async offline(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    const { body } = await this.#call({ method: 'POST', path: '/broadcast/offline', signal: options.signal, timeoutMs: options.timeoutMs })
+    const { body } = await this.#http.call({ method: 'POST', path: '/broadcast/offline', signal: options.signal, timeoutMs: options.timeoutMs })
     await discard(body)
   }
 
@@ -143,7 +104,7 @@ export class TrackerClient {
   async lookup(email: string, signal?: AbortSignal): Promise<PeerBroadcast | undefined> {
     try {
       return await this.#withRegistration(() =>
-        this.#json(PeerBroadcast, { method: 'GET', path: `/broadcast/lookup?email=${encodeURIComponent(email)}`, signal }),
+        this.#http.json(PeerBroadcast, { method: 'GET', path: `/broadcast/lookup?email=${encodeURIComponent(email)}`, signal }),
       )
     } catch (err) {
       if (err instanceof TrackerHttpError && err.status === 404) return undefined
@@ -166,10 +127,10 @@ export class TrackerClient {
       seen.add(path)
       const current: string = path
       const { headers, value } = await this.#withRegistration(() =>
-        this.#jsonWithHeaders(ListReply, { method: 'GET', path: current, signal: options.signal }),
+        this.#http.jsonWithHeaders(ListReply, { method: 'GET', path: current, signal: options.signal }),
       )
       yield value
-      const next = this.#relativeApiPath(parseNextLink(header(headers, 'link')))
+      const next = this.#http.relativePath(parseNextLink(header(headers, 'link')))
       path = next !== undefined && !seen.has(next) ? next : undefined
     }
   }
@@ -178,7 +139,7 @@ export class TrackerClient {
   async identity(email: string, signal?: AbortSignal): Promise<IdentityReply | undefined> {
     try {
       return await this.#withRegistration(() =>
-        this.#json(IdentityReply, { method: 'GET', path: `/identity?email=${encodeURIComponent(email)}`, signal }),
+        this.#http.json(IdentityReply, { method: 'GET', path: `/identity?email=${encodeURIComponent(email)}`, signal }),
       )
     } catch (err) {
       if (err instanceof TrackerHttpError && err.status === 404) return undefined
@@ -188,13 +149,11 @@ export class TrackerClient {
 
   /** The tracker's public status (no certificate needed, but sent anyway). */
   status(signal?: AbortSignal): Promise<StatusReply> {
-    return this.#json(StatusReply, { method: 'GET', path: '/status', signal })
+    return this.#http.json(StatusReply, { method: 'GET', path: '/status', signal })
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await this.#pool.destroy().catch(() => {})
+  close(): Promise<void> {
+    return this.#http.close()
   }
 
   async #withRegistration<T>(fn: () => Promise<T>): Promise<T> {
@@ -205,78 +164,6 @@ export class TrackerClient {
       await this.register()
       return fn()
     }
-  }
-
-  /** A `Link` target as a path under the API prefix, only when it stays on this tracker. */
-  #relativeApiPath(link: string | undefined): string | undefined {
-    if (!link) return undefined
-    let target: URL
-    try {
-      target = new URL(link, this.url.origin + this.#basePath + TRACKER_API_PREFIX + '/')
-    } catch {
-      return undefined
-    }
-    if (target.origin !== this.url.origin) return undefined
-    const prefix = this.#basePath + TRACKER_API_PREFIX
-    if (!target.pathname.startsWith(prefix + '/')) return undefined
-    return target.pathname.slice(prefix.length) + target.search
-  }
-
-  async #json<T extends TSchema>(schema: T, options: CallOptions): Promise<Static<T>> {
-    return (await this.#jsonWithHeaders(schema, options)).value
-  }
-
-  async #jsonWithHeaders<T extends TSchema>(schema: T, options: CallOptions): Promise<{ value: Static<T>; headers: Dispatcher.ResponseData['headers'] }> {
-    const { body, headers } = await this.#call(options)
-    const bytes = await readBounded(body, MAX_JSON_BYTES, `the tracker's answer to ${options.path}`)
-    return { value: parseJson(schema, bytes, `the tracker's answer to ${options.method} ${options.path.split('?')[0]}`), headers }
-  }
-
-  /** One request; resolves only for 2xx, with the body still to read. */
-  async #call(options: CallOptions): Promise<Dispatcher.ResponseData> {
-    if (this.#closed) throw new TrackerUnreachableError('the tracker client is closed')
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs
-    const path = `${this.#basePath}${TRACKER_API_PREFIX}${options.path}`
-    const hasBody = options.body !== undefined
-    let response: Dispatcher.ResponseData
-    try {
-      response = await this.#pool.request({
-        method: options.method,
-        path,
-        headers: hasBody ? { 'content-type': 'application/json', accept: 'application/json' } : { accept: 'application/json' },
-        body: hasBody ? JSON.stringify(options.body) : null,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: options.signal,
-      })
-    } catch (err) {
-      if (options.signal?.aborted) throw err
-      if (err instanceof ImpostorError) {
-        throw new TrackerUnreachableError(`the tracker at ${this.url.host} is not the one pinned: ${err.message}`, {
-          cause: err,
-          code: 'tracker_untrusted',
-        })
-      }
-      const cause = (err as { cause?: unknown }).cause
-      if (cause instanceof ImpostorError) {
-        throw new TrackerUnreachableError(`the tracker at ${this.url.host} is not the one pinned: ${cause.message}`, { cause, code: 'tracker_untrusted' })
-      }
-      throw new TrackerUnreachableError(`the tracker at ${this.url.host} is unreachable: ${describeError(err)}`, { cause: err })
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300) return response
-    let bytes: Buffer = Buffer.alloc(0)
-    try {
-      bytes = await readBounded(response.body, MAX_ERROR_BYTES, 'the error body')
-    } catch {
-      // the status alone is enough
-    }
-    const parsed = parseErrorBody(bytes)
-    throw new TrackerHttpError(
-      response.statusCode,
-      parsed?.error ?? `http_${response.statusCode}`,
-      parsed?.message ?? `the tracker answered ${response.statusCode}`,
-      parseRetryAfter(header(response.headers, 'retry-after')),
-    )
   }
 }
 
