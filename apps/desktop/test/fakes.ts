@@ -13,7 +13,7 @@ import {
 } from '@flashback/protocol'
 import type { CoreApi } from '../src/main/desktop-api.ts'
 import type { DesktopBackend } from '../src/main/app.ts'
-import type { Logger } from '../src/main/logger.ts'
+import type { Logger } from '@flashback/peer'
 import type { RemoteFileFetcher, RemoteFileRequest } from '../src/main/protocol.ts'
 
 export interface ElectronEvent {

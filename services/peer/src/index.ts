@@ -10,7 +10,7 @@ export { createTrackerIdentityLookup, TrackerFingerprintError, type TrackerIdent
 export { announcedAddresses } from './server/addresses.js'
 export { decodeSharePath, encodeSharePath } from './server/path-guard.js'
 export { parseRange, type ByteRange, type RangeRequest } from './server/ranges.js'
-export { silentLogger, type Logger } from './server/logger.js'
+export { silentLogger, createLogger, type Logger, type LogFn, type LogLevel, type CreateLoggerOptions } from './runtime/logger.js'
 export { WELCOME_FILE } from './server/welcome-page.js'
 
 // The peer runtime (profile, tracker presence, visiting peers, friends, downloads, events).

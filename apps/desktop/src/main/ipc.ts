@@ -23,7 +23,7 @@ import {
   type BridgeResult,
 } from '@flashback/protocol'
 import { isAppUrl } from './security.js'
-import { type Logger } from './logger.js'
+import { type Logger } from '@flashback/peer'
 
 /** What a handler needs of the event: the frame that sent it (null once the frame is gone). */
 export type BridgeInvokeEvent = Pick<IpcMainInvokeEvent, 'senderFrame'>

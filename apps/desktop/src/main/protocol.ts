@@ -9,7 +9,7 @@ import { Readable } from 'node:stream'
 import { type ReadableStream as NodeWebReadableStream } from 'node:stream/web'
 import { ELECTRON_REMOTE_SCHEME, parseRemoteFilePath } from '@flashback/protocol'
 import { APP_ORIGIN, REMOTE_FILE_CONTENT_SECURITY_POLICY } from './security.js'
-import { type Logger } from './logger.js'
+import { type Logger } from '@flashback/peer'
 
 export const REMOTE_HOST = 'peer'
 

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { Type, type Static } from 'typebox'
 import Value from 'typebox/value'
 import { writeFileAtomic } from '@flashback/identity'
-import { type Logger } from './logger.js'
+import { type Logger } from '@flashback/peer'
 
 export const SHELL_SETTINGS_FILE = 'desktop-settings.json'
 const MAX_FILE_BYTES = 64 * 1024

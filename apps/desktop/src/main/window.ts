@@ -4,7 +4,7 @@
  */
 import type { BrowserWindow, BrowserWindowConstructorOptions } from 'electron'
 import { APP_ENTRY_URL, secureWebPreferences } from './security.js'
-import { type Logger } from './logger.js'
+import { type Logger } from '@flashback/peer'
 
 export type BrowserWindowClass = new (options: BrowserWindowConstructorOptions) => BrowserWindow
 
