@@ -1,34 +1,20 @@
 /**
- * Shared pieces of the runtime tests: an in-process tracker (the real one, from @flashback/tracker),
- * profiles with share folders, and small HTTPS servers that play a genuine peer or an impostor on a
- * chosen loopback address. Everything listens on 127.x.x.x and is closed in t.teardown.
+ * Shared pieces of the runtime tests: the in-process tracker, test peers, bytes and waiting come from
+ * src/testing.ts (`@flashback/peer/testing`, which the apps' tests use too); here are the runtime's own:
+ * identities, tracker clients, the default share, and small HTTPS servers that play a genuine peer or an
+ * impostor on a chosen loopback address. Everything listens on 127.x.x.x and is closed in t.teardown.
  */
 import { createServer, type Server } from 'node:https'
 import { createServer as createNetServer, type AddressInfo, type Socket as NetSocket } from 'node:net'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createSelfSignedCertificate, identityFromPem, type Identity } from '@flashback/identity'
-import { startTracker, type RunningTracker, type StartTrackerOptions } from '@flashback/tracker'
-import { createPeerRuntime, type PeerRuntime, type PeerRuntimeOptions } from '../../src/runtime/index.js'
+import { type RunningTracker } from '@flashback/tracker'
 import { TrackerClient } from '../../src/runtime/tracker-client.js'
+import { makeTestPeer, writeShare, type TestPeer, type TestPeerOptions } from '../../src/testing.js'
 import type { Test } from 'tap'
 
-export type TapTest = Test
+export { startTestTracker, patternBytes, waitFor, type TestPeer } from '../../src/testing.js'
 
-/** The real tracker, in-process, silent, without rate limits; closed at the end of the test. */
-export async function startTestTracker(t: TapTest, options: StartTrackerOptions = {}): Promise<RunningTracker> {
-  const tracker = await startTracker({ logger: false, rateLimitPerMin: 0, ...options })
-  let closed = false
-  const close = tracker.close.bind(tracker)
-  tracker.close = async () => {
-    if (closed) return
-    closed = true
-    await close()
-  }
-  t.teardown(() => tracker.close())
-  return tracker
-}
+export type TapTest = Test
 
 /** A fresh identity (P-256) that is not saved anywhere. */
 export async function makeIdentity(email: string): Promise<Identity> {
@@ -47,69 +33,26 @@ export function trackerClientFor(t: TapTest, tracker: RunningTracker, identity: 
   return client
 }
 
-/** A share folder with a little content: index.md, notes/plan.md, a few binary files. */
-export async function makeShare(dir: string, files: Record<string, string | Buffer> = {}): Promise<string> {
-  await mkdir(join(dir, 'notes'), { recursive: true })
-  const content: Record<string, string | Buffer> = {
-    'index.md': '# Home\n\nSee [the plan](notes/plan.md).\n',
-    'notes/plan.md': '# Plan\n\n1. share\n2. browse\n',
-    ...files,
-  }
-  for (const [name, data] of Object.entries(content)) {
-    await mkdir(join(dir, name, '..'), { recursive: true })
-    await writeFile(join(dir, name), data)
-  }
-  return dir
+const DEFAULT_SHARE = {
+  'index.md': '# Home\n\nSee [the plan](notes/plan.md).\n',
+  'notes/plan.md': '# Plan\n\n1. share\n2. browse\n',
 }
 
-/** Deterministic pseudo-random bytes (so a resumed download can be compared byte for byte). */
-export function patternBytes(size: number, seed = 1): Buffer {
-  const out = Buffer.alloc(size)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
-
-export interface TestPeer {
-  runtime: PeerRuntime
-  profileDir: string
-  shareDir: string
+/** A share folder with a little content: index.md, notes/plan.md, and `files`. */
+export function makeShare(dir: string, files: Record<string, string | Buffer> = {}): Promise<string> {
+  return writeShare(dir, { ...DEFAULT_SHARE, ...files })
 }
 
 /**
- * A runtime with its own profile and share folder, pointed at `tracker` and fast timings.
- * Stopped at the end of the test.
+ * A runtime with its own profile and share folder (the default share plus `files`), pointed at
+ * `tracker`, with fast timings (friends checked every 300 ms). Stopped at the end of the test.
  */
-export async function makePeer(
-  t: TapTest,
-  tracker: { url: string; fingerprint: string },
-  email: string,
-  options: { files?: Record<string, string | Buffer>; access?: 'open' | 'registered' | 'friends'; timing?: PeerRuntimeOptions['timing']; base?: string } = {},
-): Promise<TestPeer> {
-  // Not t.testdir(): a second peer in the same test would wipe the first one's folder.
-  const base = options.base ?? (await mkdtemp(join(tmpdir(), 'flashback-peer-')))
-  if (!options.base) t.teardown(() => rm(base, { recursive: true, force: true }))
-  const name = email.split('@')[0] as string
-  const profileDir = join(base, `${name}-profile`)
-  const shareDir = await makeShare(join(base, `${name}-share`), options.files)
-  const runtime = await createPeerRuntime({
-    profileDir,
-    timing: { backoffBaseMs: 50, backoffMaxMs: 400, friendCheckIntervalMs: 300, staggerMs: 100, offlineTimeoutMs: 2000, ...options.timing },
+export function makePeer(t: TapTest, tracker: { url: string; fingerprint: string }, email: string, options: TestPeerOptions = {}): Promise<TestPeer> {
+  return makeTestPeer(t, tracker, email, {
+    ...options,
+    files: { ...DEFAULT_SHARE, ...options.files },
+    timing: { friendCheckIntervalMs: 300, ...options.timing },
   })
-  await runtime.updateSettings({
-    email,
-    shareRoot: shareDir,
-    trackerUrl: tracker.url,
-    trackerFingerprint: tracker.fingerprint,
-    access: options.access ?? 'open',
-  })
-  t.teardown(() => runtime.stop())
-  return { runtime, profileDir, shareDir }
 }
 
 /** A TCP port that nothing listens on right now (listen on port 0, note it, close). */
@@ -187,13 +130,4 @@ export async function startHttpsServer(t: TapTest, identity: Identity, host: str
   }
   t.teardown(() => state.close())
   return state
-}
-
-/** Wait until `predicate` holds, polling; fails after `timeoutMs` (generous: the machine is shared). */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }
