@@ -3,8 +3,7 @@
  * `inject` (tests). It never reads files or the environment: everything comes in through options.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import helmet from '@fastify/helmet'
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { REGISTRY_API_PREFIX, TRACKER_API_PREFIX } from '@flashback/protocol'
 import pkg from '../package.json' with { type: 'json' }
 import { defaultConfig, sqliteUrlFor, type TrackerConfig } from './config.js'
@@ -14,6 +13,7 @@ import { FORWARDED_CERTIFICATE_HEADERS } from './plugins/forwarded-certificate.j
 import errorHandlerPlugin from './plugins/error-handler.js'
 import jsonOnlyPlugin from './plugins/json-only.js'
 import rateLimitPlugin, { MemoryRateCounter, type RateCounter } from './plugins/rate-limit.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
 import storePlugin from './plugins/store.js'
 import sweeperPlugin from './plugins/sweeper.js'
 import healthRoutes from './routes/health/index.js'
@@ -24,6 +24,7 @@ import registryRoutes from './routes/registry/index.js'
 import relayRoutes from './routes/relay/index.js'
 import { openStore } from './store/open.js'
 import { makeTrustMatcher } from './trust-proxy.js'
+import { typeboxValidatorCompiler } from './typebox-validator.js'
 import type { TrackerStore } from './store/types.js'
 
 export const VERSION: string = pkg.version
@@ -101,7 +102,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
   ).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
 
   try {
-    app.setValidatorCompiler(TypeBoxValidatorCompiler)
+    app.setValidatorCompiler(typeboxValidatorCompiler)
     app.decorate('trackerConfig', config)
 
     await app.register(errorHandlerPlugin)
@@ -121,7 +122,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
       addressExempt: makeTrustMatcher(config.trustProxy),
       now,
     })
-    await app.register(helmet, { global: true })
+    await app.register(securityHeadersPlugin)
     if (opts.sweeper !== false) await app.register(sweeperPlugin, { intervalS: config.sweepIntervalS })
 
     // Graceful stop: requests already in flight finish, and their connections close behind them
@@ -130,14 +131,18 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     app.addHook('preClose', async () => {
       closing = true
     })
-    app.addHook('onSend', async (_request, reply, payload) => {
+    // Hooks on every request are written callback-style: an async hook costs a promise per request.
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (closing) void reply.header('connection', 'close')
-      return payload
+      done(null, payload)
     })
 
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: request.clientAddress }, 'request completed')
-    })
+    if (opts.logger && isDebugEnabled(opts.logger)) {
+      app.addHook('onResponse', (request, reply, done) => {
+        request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), client: request.clientAddress }, 'request completed')
+        done()
+      })
+    }
 
     const relayOptions = { broadcastTtlS: config.broadcastTtlS, now }
     await app.register(relayRoutes, { prefix: TRACKER_API_PREFIX, ...relayOptions, version: VERSION, startedAt })
@@ -160,6 +165,12 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     throw err
   }
   return app as TrackerApp
+}
+
+/** Whether the logger writes debug lines (a pino logger says; anything else is assumed to). */
+function isDebugEnabled(logger: FastifyBaseLogger): boolean {
+  const check = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled
+  return typeof check === 'function' ? check.call(logger, 'debug') : true
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

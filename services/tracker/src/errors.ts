@@ -2,9 +2,17 @@
  * The tracker's errors. Each carries its HTTP status; the error handler answers
  * `{ error: <code>, message }` with the code derived from the name (FLASHBACK_ERR_NOT_REGISTERED → not_registered).
  */
-import createError from '@fastify/error'
+import createFastifyError from '@fastify/error'
 
 export const ERROR_PREFIX = 'FLASHBACK_ERR_'
+
+/**
+ * A client error (4xx) is an answer, not a fault: no stack trace is captured. Capturing one costs
+ * more than the rest of a lookup that answers 404 `not_online`, and nobody ever reads it.
+ */
+function createError(code: string, message: string, statusCode: number) {
+  return createFastifyError(code, message, statusCode, Error, statusCode >= 500)
+}
 
 export const ClientCertificateRequired = createError(
   'FLASHBACK_ERR_CLIENT_CERTIFICATE_REQUIRED',

@@ -22,8 +22,25 @@ export default fp<ClientAddressPluginOptions>(
   async (app, opts) => {
     const trusted = makeTrustMatcher(opts.trustProxy)
     app.decorateRequest('clientAddress', '')
-    app.addHook('onRequest', async (request) => {
+    if (opts.trustProxy.length === 0) {
+      // No proxy to believe: the address is the socket's peer, the same for every request of a
+      // keep-alive connection, so it is parsed once per connection.
+      const bySocket = new WeakMap<object, string>()
+      app.addHook('onRequest', (request, _reply, done) => {
+        const socket = request.raw.socket
+        let address = socket ? bySocket.get(socket) : undefined
+        if (address === undefined) {
+          address = resolveClientAddress(socket?.remoteAddress, request.headers, trusted)
+          if (socket) bySocket.set(socket, address)
+        }
+        request.clientAddress = address
+        done()
+      })
+      return
+    }
+    app.addHook('onRequest', (request, _reply, done) => {
       request.clientAddress = resolveClientAddress(request.raw.socket?.remoteAddress, request.headers, trusted)
+      done()
     })
   },
   { name: 'flashback-client-address', fastify: '5.x' },

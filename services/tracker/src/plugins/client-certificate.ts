@@ -39,12 +39,14 @@ declare module 'fastify' {
     client: ClientRecord | null
   }
   interface FastifyInstance {
-    /** preHandler: 401 without a certificate, 403 when it is not registered; sets request.client. */
-    requireRegistered: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
-    /** preHandler: 401 without a certificate. */
-    requireCertificate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** onRequest/preHandler hook: 401 without a certificate, 403 when it is not registered; sets request.client. */
+    requireRegistered: (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void
+    /** onRequest/preHandler hook: 401 without a certificate. */
+    requireCertificate: (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void
   }
 }
+
+type HookDone = (err?: Error) => void
 
 const fromSocket = new WeakMap<object, PresentedCertificate | null>()
 
@@ -94,26 +96,35 @@ export default fp<ClientCertificatePluginOptions>(
     app.decorateRequest('clientCertificate', null)
     app.decorateRequest('client', null)
     const strip = opts.stripHeaders ?? []
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       for (const name of strip) delete request.headers[name]
       request.clientCertificate = presentedFromSocket(request, source)
+      done()
     })
 
-    app.decorate('requireCertificate', async (request: FastifyRequest) => {
-      if (!request.clientCertificate) throw new ClientCertificateRequired()
+    app.decorate('requireCertificate', (request: FastifyRequest, _reply: FastifyReply, done: HookDone) => {
+      done(request.clientCertificate ? undefined : new ClientCertificateRequired())
     })
 
-    app.decorate('requireRegistered', async (request: FastifyRequest) => {
+    // Callback-style: a known identity (the common case) is answered from memory without a promise.
+    app.decorate('requireRegistered', (request: FastifyRequest, _reply: FastifyReply, done: HookDone) => {
       const presented = request.clientCertificate
-      if (!presented) throw new ClientCertificateRequired()
-      let client = registered.get(presented.fingerprint)
-      if (!client) {
-        client = await app.store.getClientByFingerprint(presented.fingerprint)
-        if (!client) throw new NotRegistered('this certificate is not registered: POST /api/relay/register first')
-        if (registered.size >= cacheSize) registered.delete(registered.keys().next().value as string)
-        registered.set(presented.fingerprint, client)
+      if (!presented) return done(new ClientCertificateRequired())
+      const known = registered.get(presented.fingerprint)
+      if (known) {
+        request.client = known
+        return done()
       }
-      request.client = client
+      app.store.getClientByFingerprint(presented.fingerprint).then(
+        (client) => {
+          if (!client) return done(new NotRegistered('this certificate is not registered: POST /api/relay/register first'))
+          if (registered.size >= cacheSize) registered.delete(registered.keys().next().value as string)
+          registered.set(presented.fingerprint, client)
+          request.client = client
+          done()
+        },
+        (err: Error) => done(err),
+      )
     })
   },
   { name: 'flashback-client-certificate', fastify: '5.x', dependencies: ['flashback-store'] },

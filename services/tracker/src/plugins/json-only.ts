@@ -34,10 +34,11 @@ export default fp(
       parseJson(request, body as string, done)
     })
 
-    app.addHook('onRequest', async (request) => {
-      if (!BODY_METHODS.has(request.method)) return
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (!BODY_METHODS.has(request.method)) return done()
       const type = mediaType(request.headers['content-type'])
-      if (type === undefined ? hasBody(request.headers) : type !== 'application/json') throw new UnsupportedMediaType()
+      if (type === undefined ? hasBody(request.headers) : type !== 'application/json') return done(new UnsupportedMediaType())
+      done()
     })
   },
   { name: 'flashback-json-only', fastify: '5.x' },
