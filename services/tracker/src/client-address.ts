@@ -9,7 +9,6 @@
  * The address is used for rate limits, logs and as the "observed" address that replaces an
  * unspecified one (0.0.0.0, ::) in a ready, as Syncthing's discovery server does.
  */
-import ipaddr from 'ipaddr.js'
 import { normalizeAddress } from './addresses.js'
 import type { TrustMatcher } from './trust-proxy.js'
 
@@ -17,11 +16,10 @@ import type { TrustMatcher } from './trust-proxy.js'
 export function canonicalClientIp(value: string | undefined): string | undefined {
   if (value === undefined) return undefined
   const trimmed = value.trim()
-  if (trimmed === '' || trimmed.length > 45 || !ipaddr.isValid(trimmed)) return undefined
+  if (trimmed === '' || trimmed.length > 45) return undefined
   const normal = normalizeAddress(trimmed)
   if (normal === undefined) return undefined
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(normal)
-  return mapped ? (mapped[1] as string) : normal
+  return normal.startsWith('::ffff:') && normal.includes('.') ? normal.slice(7) : normal
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -65,9 +63,11 @@ const UNSPECIFIED = new Set(['0.0.0.0', '::'])
  * address; a replacement already in the list is dropped rather than duplicated. Other entries are
  * left for the usual validation.
  */
-export function replaceUnspecified(addresses: readonly string[], observed: string | undefined): string[] {
+export function replaceUnspecified(addresses: readonly string[], observed: string | undefined): readonly string[] {
+  // The common case first, and cheaply: nothing to replace.
+  if (!addresses.some((a) => UNSPECIFIED.has(normalizeAddress(a) ?? ''))) return addresses
   const client = canonicalClientIp(observed)
-  if (client === undefined || !addresses.some((a) => UNSPECIFIED.has(normalizeAddress(a) ?? ''))) return [...addresses]
+  if (client === undefined) return addresses
   const out: string[] = []
   const seen = new Set(addresses.map((a) => normalizeAddress(a) ?? a))
   let placed = false

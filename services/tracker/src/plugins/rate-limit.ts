@@ -6,8 +6,9 @@
  * at once, and because the counters can live in the store (PostgreSQL), so that replicas share them.
  */
 import fp from 'fastify-plugin'
+import { isIPv4 } from 'node:net'
 import ipaddr from 'ipaddr.js'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimited } from '../errors.js'
 import type { CounterHit } from '../store/types.js'
 
@@ -52,6 +53,7 @@ export class MemoryRateCounter implements RateCounter {
  * whole /64, so counting single addresses would be trivial to dodge).
  */
 export function addressKey(address: string): string {
+  if (isIPv4(address)) return address
   try {
     let parsed = ipaddr.parse(address)
     if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
@@ -87,20 +89,9 @@ export default fp<RateLimitPluginOptions>(
     const perIdentity = opts.perMinute
     const perAddress = opts.perMinute * 2
 
-    app.addHook('onRequest', async (request, reply) => {
-      if (opts.exempt?.(request)) return
-      const at = now()
-      const fingerprint = request.clientCertificate?.fingerprint
-      // Both counters at once (two round trips in parallel when they live in the database).
-      // The client address behind trusted proxies (plugins/client-address.ts), else the socket's peer.
-      const address = request.clientAddress || request.ip
-      const countAddress = !opts.addressExempt?.(address)
-      const [addressHit, identityHit] = await Promise.all([
-        countAddress ? opts.counter.hit(`ip:${addressKey(address)}`, RATE_WINDOW_MS, at) : undefined,
-        fingerprint ? opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at) : undefined,
-      ])
-      if (!addressHit && !identityHit) return
-      // Report (and enforce) the tighter of the budgets that apply.
+    /** Report (and enforce) the tighter of the budgets that apply. */
+    const decide = (reply: FastifyReply, at: number, addressHit: CounterHit | undefined, identityHit: CounterHit | undefined): Error | undefined => {
+      if (!addressHit && !identityHit) return undefined
       let limit: number
       let hit: CounterHit
       if (addressHit && (!identityHit || perAddress - addressHit.count <= perIdentity - identityHit.count)) {
@@ -114,10 +105,33 @@ export default fp<RateLimitPluginOptions>(
       reply.header('x-ratelimit-limit', limit)
       reply.header('x-ratelimit-remaining', Math.max(0, limit - hit.count))
       reply.header('x-ratelimit-reset', resetS)
-      if (hit.count > limit) {
-        reply.header('retry-after', resetS)
-        throw new RateLimited(`too many requests: at most ${limit} per minute; retry in ${resetS} s`)
+      if (hit.count <= limit) return undefined
+      reply.header('retry-after', resetS)
+      return new RateLimited(`too many requests: at most ${limit} per minute; retry in ${resetS} s`)
+    }
+
+    // Callback-style: in-memory counters answer at once, without a promise per request.
+    app.addHook('onRequest', (request, reply, done) => {
+      if (opts.exempt?.(request)) return done()
+      const at = now()
+      const fingerprint = request.clientCertificate?.fingerprint
+      // The client address behind trusted proxies (plugins/client-address.ts), else the socket's peer.
+      const address = request.clientAddress || request.ip
+      const countAddress = !opts.addressExempt?.(address)
+      let addressHit: CounterHit | Promise<CounterHit> | undefined
+      let identityHit: CounterHit | Promise<CounterHit> | undefined
+      try {
+        // Both counters at once (two round trips in parallel when they live in the database).
+        addressHit = countAddress ? opts.counter.hit(`ip:${addressKey(address)}`, RATE_WINDOW_MS, at) : undefined
+        identityHit = fingerprint ? opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at) : undefined
+      } catch (err) {
+        return done(err as Error)
       }
+      if (!(addressHit instanceof Promise) && !(identityHit instanceof Promise)) return done(decide(reply, at, addressHit, identityHit))
+      Promise.all([addressHit, identityHit]).then(
+        ([a, i]) => done(decide(reply, at, a, i)),
+        (err: Error) => done(err),
+      )
     })
   },
   { name: 'flashback-rate-limit', fastify: '5.x', dependencies: ['flashback-client-certificate'] },
