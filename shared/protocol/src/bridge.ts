@@ -374,6 +374,15 @@ export const Download = Type.Object({
 })
 export type Download = Static<typeof Download>
 
+/**
+ * Why a download in `state` cannot be cancelled or resumed (undefined when it can): only a running download can be
+ * cancelled, only a cancelled or failed one resumed. Implementations answer `invalid_state` with this text.
+ */
+export function downloadActionRefusal(action: 'cancel' | 'resume', state: Download['state']): string | undefined {
+  if (action === 'cancel') return state === 'running' ? undefined : `This download is ${state}; only a running one can be cancelled.`
+  return state === 'cancelled' || state === 'failed' ? undefined : `This download is ${state}; only a cancelled or failed one can be resumed.`
+}
+
 export const DownloadIdArgs = Type.Object({ id: DownloadId }, { additionalProperties: false })
 export type DownloadIdArgs = Static<typeof DownloadIdArgs>
 export const DownloadsReply = Type.Object({ downloads: Type.Array(Download, { maxItems: 1000 }) })
@@ -469,6 +478,17 @@ export interface FlashbackApi extends BridgeMethods {
   subscribe(listener: BridgeListener): () => void
   /** A URL the renderer can put in `src` of `<img>`, `<video>` or `<audio>` for a peer's file (supports Range). */
   remoteFileUrl(email: string, path: string): string
+}
+
+/** What makes one bridge method: given a channel's name, the function that answers it. */
+export type BridgeMethodFactory = <N extends BridgeChannelName>(name: N) => (args?: unknown) => Promise<BridgeResult<N>>
+
+/**
+ * Every channel's method, each made by `make(name)`. The shells, the HTTP client and the fake all build their
+ * methods from the channel table this way, so a new channel needs no list edited anywhere but `bridgeChannels`.
+ */
+export function bridgeMethodsFrom(make: BridgeMethodFactory): BridgeMethods {
+  return Object.fromEntries(bridgeChannelNames.map((name) => [name, make(name)])) as unknown as BridgeMethods
 }
 
 /** Electron IPC channel name of a method. */

@@ -7,10 +7,12 @@ import {
   bridgeDownloadFromRuntime,
   bridgeErrorHttpStatus,
   bridgeIpcChannel,
+  bridgeMethodsFrom,
   bridgeStatusFromRuntime,
   bridgeWebPath,
   checkBridgeArgs,
   checkBridgeResult,
+  downloadActionRefusal,
   electronRemoteFileUrl,
   encodeBridgeError,
   isBridgeChannelName,
@@ -379,4 +381,27 @@ t.test('FlashbackApi types: argument-less methods may be called bare', async (t)
   const args: BridgeArgs<'addFriend'> = { email: 'bob@example.com' }
   t.type(call, 'function', 'the API shape typechecks')
   t.equal(args.email, 'bob@example.com', 'BridgeArgs gives the argument type')
+})
+
+t.test('bridgeMethodsFrom makes one method per channel from the table', async (t) => {
+  const asked: string[] = []
+  const methods = bridgeMethodsFrom((name) => async () => {
+    asked.push(name)
+    return name as never
+  })
+  t.same(Object.keys(methods).sort(), [...bridgeChannelNames].sort(), 'every channel has a method, and nothing else is there')
+  t.equal(await methods.getStatus(), 'getStatus', 'each method is the one made for its name')
+  t.same(asked, ['getStatus'], 'only the method called ran')
+})
+
+t.test('download actions: only a running download can be cancelled, only a cancelled or failed one resumed', async (t) => {
+  t.equal(downloadActionRefusal('cancel', 'running'), undefined, 'a running download can be cancelled')
+  for (const state of ['completed', 'cancelled', 'failed'] as const) {
+    t.match(downloadActionRefusal('cancel', state), new RegExp(`^This download is ${state}; only a running one`), `a ${state} one cannot, and the text says why`)
+  }
+  t.equal(downloadActionRefusal('resume', 'cancelled'), undefined, 'a cancelled download can be resumed')
+  t.equal(downloadActionRefusal('resume', 'failed'), undefined, 'a failed download can be resumed')
+  for (const state of ['running', 'completed'] as const) {
+    t.match(downloadActionRefusal('resume', state), /only a cancelled or failed one can be resumed/, `a ${state} one cannot`)
+  }
 })

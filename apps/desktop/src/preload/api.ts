@@ -12,10 +12,10 @@ import type { IpcRenderer, IpcRendererEvent } from 'electron'
 import {
   BRIDGE_IPC_EVENT,
   bridgeIpcChannel,
+  bridgeMethodsFrom,
   electronRemoteFileUrl,
   encodeBridgeError,
   toBridgeError,
-  type BridgeArgs,
   type BridgeChannelName,
   type BridgeEvent,
   type BridgeListener,
@@ -36,7 +36,7 @@ export function rendererError(thrown: unknown): Error {
 export function createPreloadApi(ipc: PreloadIpc): FlashbackApi {
   const call =
     <N extends BridgeChannelName>(name: N) =>
-    async (args?: BridgeArgs<N>): Promise<BridgeResult<N>> => {
+    async (args?: unknown): Promise<BridgeResult<N>> => {
       try {
         return (await ipc.invoke(bridgeIpcChannel(name), args ?? {})) as BridgeResult<N>
       } catch (err) {
@@ -58,23 +58,7 @@ export function createPreloadApi(ipc: PreloadIpc): FlashbackApi {
   }
 
   const api = {
-    getInfo: call('getInfo'),
-    getSettings: call('getSettings'),
-    setSettings: call('setSettings'),
-    chooseShareFolder: call('chooseShareFolder'),
-    getStatus: call('getStatus'),
-    listMyFiles: call('listMyFiles'),
-    listPeers: call('listPeers'),
-    addFriend: call('addFriend'),
-    removeFriend: call('removeFriend'),
-    listRemoteFiles: call('listRemoteFiles'),
-    readRemoteText: call('readRemoteText'),
-    startDownload: call('startDownload'),
-    listDownloads: call('listDownloads'),
-    cancelDownload: call('cancelDownload'),
-    resumeDownload: call('resumeDownload'),
-    revealDownload: call('revealDownload'),
-    openExternal: call('openExternal'),
+    ...bridgeMethodsFrom(call),
 
     subscribe(listener: BridgeListener): () => void {
       if (typeof listener !== 'function') throw new TypeError('subscribe needs a function')

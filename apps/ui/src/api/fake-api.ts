@@ -5,7 +5,9 @@
  */
 import {
   BridgeError,
+  bridgeMethodsFrom,
   checkBridgeArgs,
+  downloadActionRefusal,
   settingsProblems,
   webRemoteFileUrl,
   type AppInfo,
@@ -499,7 +501,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
     cancelDownload: (a: BridgeArgs<'cancelDownload'>) => {
       const d = downloads.get(a.id)
       if (!d) throw new BridgeError('not_found', 'No such download.')
-      if (d.state !== 'running') throw new BridgeError('invalid_state', `This download is ${d.state}; only a running one can be cancelled.`)
+      const refusal = downloadActionRefusal('cancel', d.state)
+      if (refusal) throw new BridgeError('invalid_state', refusal)
       const { bytesPerSecond: _r, ...rest } = d
       const next: Download = { ...rest, state: 'cancelled', updatedAt: iso() }
       downloads.set(a.id, next)
@@ -509,7 +512,8 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
     resumeDownload: (a: BridgeArgs<'resumeDownload'>) => {
       const d = downloads.get(a.id)
       if (!d) throw new BridgeError('not_found', 'No such download.')
-      if (d.state !== 'cancelled' && d.state !== 'failed') throw new BridgeError('invalid_state', `This download is ${d.state}; only a cancelled or failed one can be resumed.`)
+      const refusal = downloadActionRefusal('resume', d.state)
+      if (refusal) throw new BridgeError('invalid_state', refusal)
       peerFor(d.email)
       const { error: _e, ...rest } = d
       const next: Download = { ...rest, state: 'running', bytesPerSecond: rate, updatedAt: iso() }
@@ -565,23 +569,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
   }
 
   const api: FakeFlashbackApi = {
-    getInfo: method('getInfo'),
-    getSettings: method('getSettings'),
-    setSettings: method('setSettings'),
-    chooseShareFolder: method('chooseShareFolder'),
-    getStatus: method('getStatus'),
-    listMyFiles: method('listMyFiles'),
-    listPeers: method('listPeers'),
-    addFriend: method('addFriend'),
-    removeFriend: method('removeFriend'),
-    listRemoteFiles: method('listRemoteFiles'),
-    readRemoteText: method('readRemoteText'),
-    startDownload: method('startDownload'),
-    listDownloads: method('listDownloads'),
-    cancelDownload: method('cancelDownload'),
-    resumeDownload: method('resumeDownload'),
-    revealDownload: method('revealDownload'),
-    openExternal: method('openExternal'),
+    ...bridgeMethodsFrom(method),
     subscribe(listener) {
       listeners.add(listener)
       return () => {

@@ -6,7 +6,7 @@
 import {
   BridgeError,
   BridgeErrorCode,
-  bridgeChannelNames,
+  bridgeMethodsFrom,
   bridgeWebPath,
   isBridgeEvent,
   toBridgeError,
@@ -16,7 +16,7 @@ import {
   type BridgeChannelName,
   type BridgeEvent,
   type BridgeListener,
-  type BridgeMethods,
+  type BridgeResult,
   type FlashbackApi,
 } from '@flashback/protocol'
 
@@ -79,9 +79,7 @@ export function createHttpApi(options: HttpApiOptions = {}): HttpFlashbackApi {
     throw new BridgeError(res.status >= 500 ? 'internal_error' : 'bad_request', `Flashback answered ${res.status} ${res.statusText}`.trim())
   }
 
-  const methods = Object.fromEntries(
-    bridgeChannelNames.map((name) => [name, (args?: unknown) => call(name, args)]),
-  ) as unknown as BridgeMethods
+  const methods = bridgeMethodsFrom(<N extends BridgeChannelName>(name: N) => (args?: unknown) => call(name, args) as Promise<BridgeResult<N>>)
 
   // One EventSource for every subscriber; opened with the first, closed with the last.
   const listeners = new Set<BridgeListener>()

@@ -21,8 +21,10 @@ import {
   BridgeError,
   BridgeErrorCode,
   bridgeDownloadFromRuntime,
+  bridgeMethodsFrom,
   bridgeStatusFromRuntime,
   checkBridgeArgs,
+  downloadActionRefusal,
   electronRemoteFileUrl,
   ErrorCode,
   mergePeers,
@@ -479,7 +481,8 @@ export function createRuntimeBridge(runtime: PeerRuntime, shell: BridgeShellHook
 
     cancelDownload: async (args) => {
       const info = findDownload(args.id)
-      if (info.state !== 'running') throw new BridgeError(BridgeErrorCode.invalidState, `This download is ${info.state}; only a running one can be cancelled.`)
+      const refusal = downloadActionRefusal('cancel', info.state)
+      if (refusal) throw new BridgeError(BridgeErrorCode.invalidState, refusal)
       runtime.downloads.cancel(args.id)
       // The part file is kept; answer once the transfer really stopped.
       return toDownload(await runtime.downloads.wait(args.id))
@@ -487,9 +490,8 @@ export function createRuntimeBridge(runtime: PeerRuntime, shell: BridgeShellHook
 
     resumeDownload: async (args) => {
       const info = findDownload(args.id)
-      if (info.state !== 'cancelled' && info.state !== 'failed') {
-        throw new BridgeError(BridgeErrorCode.invalidState, `This download is ${info.state}; only a cancelled or failed one can be resumed.`)
-      }
+      const refusal = downloadActionRefusal('resume', info.state)
+      if (refusal) throw new BridgeError(BridgeErrorCode.invalidState, refusal)
       return toDownload(runtime.downloads.resume(args.id))
     },
 
@@ -528,23 +530,7 @@ export function createRuntimeBridge(runtime: PeerRuntime, shell: BridgeShellHook
     shell.remoteFileUrl ?? (shell.mode === 'web' ? webRemoteFileUrl : electronRemoteFileUrl)
 
   return {
-    getInfo: method('getInfo'),
-    getSettings: method('getSettings'),
-    setSettings: method('setSettings'),
-    chooseShareFolder: method('chooseShareFolder'),
-    getStatus: method('getStatus'),
-    listMyFiles: method('listMyFiles'),
-    listPeers: method('listPeers'),
-    addFriend: method('addFriend'),
-    removeFriend: method('removeFriend'),
-    listRemoteFiles: method('listRemoteFiles'),
-    readRemoteText: method('readRemoteText'),
-    startDownload: method('startDownload'),
-    listDownloads: method('listDownloads'),
-    cancelDownload: method('cancelDownload'),
-    resumeDownload: method('resumeDownload'),
-    revealDownload: method('revealDownload'),
-    openExternal: method('openExternal'),
+    ...bridgeMethodsFrom(method),
     subscribe(listener) {
       if (closed) return () => {}
       listeners.add(listener)
