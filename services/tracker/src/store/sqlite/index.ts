@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
+import { BroadcastCache } from './broadcast-cache.js'
 import { sqliteMigrations, type SqliteMigration } from './migrations.js'
 import { SqliteRegistry } from './registry.js'
+import { WriteBatcher } from './write-batcher.js'
 import type {
   BroadcastInput,
   BroadcastRecord,
@@ -146,6 +148,10 @@ export class SqliteStore implements TrackerStore {
   private readonly stmt
   /** The file registry's statements (./registry.ts). */
   private readonly registry: SqliteRegistry
+  /** Live broadcasts by e-mail in memory, exact (./broadcast-cache.ts). */
+  private readonly broadcasts: BroadcastCache
+  /** Group commit of ready/heartbeat/offline writes (./write-batcher.ts). */
+  readonly writes: WriteBatcher
   private checkpointer: Worker | undefined
   /** Last error the checkpointer reported (the main connection's auto-checkpoint is the fallback). */
   checkpointError: string | undefined
@@ -181,6 +187,8 @@ export class SqliteStore implements TrackerStore {
     }
     const db = this.db
     this.registry = new SqliteRegistry(db)
+    this.broadcasts = new BroadcastCache(db)
+    this.writes = new WriteBatcher(db)
     this.stmt = {
       ping: db.prepare('SELECT 1'),
       clientByEmail: db.prepare('SELECT * FROM clients WHERE email = ?'),
@@ -197,13 +205,13 @@ export class SqliteStore implements TrackerStore {
           port = excluded.port, addresses = excluded.addresses, capabilities = excluded.capabilities,
           last_seen = excluded.last_seen, expires_at = excluded.expires_at
         RETURNING *`),
-      broadcastByEmail: db.prepare('SELECT * FROM broadcasts WHERE email = ? AND expires_at > ?'),
+      broadcastRowByEmail: db.prepare('SELECT * FROM broadcasts WHERE email = ?'),
       listFirst: db.prepare('SELECT * FROM broadcasts WHERE expires_at > ? ORDER BY email LIMIT ?'),
       listAfter: db.prepare('SELECT * FROM broadcasts WHERE email > ? AND expires_at > ? ORDER BY email LIMIT ?'),
       touch: db.prepare(
         'UPDATE broadcasts SET last_seen = ?, expires_at = ? WHERE client_id = ? AND expires_at > ? RETURNING *',
       ),
-      deleteBroadcast: db.prepare('DELETE FROM broadcasts WHERE client_id = ?'),
+      deleteBroadcast: db.prepare('DELETE FROM broadcasts WHERE client_id = ? RETURNING email'),
       countOnline: db.prepare('SELECT count(*) AS n FROM broadcasts WHERE expires_at > ?'),
       deleteExpired: db.prepare(
         'DELETE FROM broadcasts WHERE rowid IN (SELECT rowid FROM broadcasts WHERE expires_at <= ? LIMIT ?)',
@@ -225,6 +233,8 @@ export class SqliteStore implements TrackerStore {
   }
 
   async close(): Promise<void> {
+    // Writes already queued are answered before the connection goes.
+    if (this.db.open) this.writes.flush()
     if (this.checkpointer) {
       const worker = this.checkpointer
       this.checkpointer = undefined
@@ -284,8 +294,8 @@ export class SqliteStore implements TrackerStore {
     return (this.stmt.countClients.get() as { n: number }).n
   }
 
-  async upsertBroadcast(input: BroadcastInput): Promise<BroadcastRecord> {
-    const row = this.stmt.upsertBroadcast.get({
+  upsertBroadcast(input: BroadcastInput): Promise<BroadcastRecord> {
+    const params = {
       clientId: input.clientId,
       broadcastId: randomUUID(),
       email: input.email,
@@ -295,13 +305,21 @@ export class SqliteStore implements TrackerStore {
       capabilities: JSON.stringify(input.capabilities),
       now: input.now,
       expiresAt: input.expiresAt,
-    }) as BroadcastRow
-    return toBroadcast(row)
+    }
+    return this.writes.enqueue(() =>
+      this.broadcasts.write(
+        () => toBroadcast(this.stmt.upsertBroadcast.get(params) as BroadcastRow),
+        (record) => [record.email, record],
+      ),
+    )
   }
 
   async getBroadcastByEmail(email: string, now: number): Promise<BroadcastRecord | undefined> {
-    const row = this.stmt.broadcastByEmail.get(email, now) as BroadcastRow | undefined
-    return row && toBroadcast(row)
+    return this.broadcasts.read(email, now, () => {
+      // Any row, live or not: the cache checks expiry against each caller's clock.
+      const row = this.stmt.broadcastRowByEmail.get(email) as BroadcastRow | undefined
+      return row && toBroadcast(row)
+    })
   }
 
   async listBroadcasts(options: ListOptions): Promise<BroadcastRecord[]> {
@@ -313,13 +331,26 @@ export class SqliteStore implements TrackerStore {
     return rows.map(toBroadcast)
   }
 
-  async touchBroadcast(clientId: string, now: number, expiresAt: number): Promise<BroadcastRecord | undefined> {
-    const row = this.stmt.touch.get(now, expiresAt, clientId, now) as BroadcastRow | undefined
-    return row && toBroadcast(row)
+  touchBroadcast(clientId: string, now: number, expiresAt: number): Promise<BroadcastRecord | undefined> {
+    return this.writes.enqueue(() =>
+      this.broadcasts.write(
+        () => {
+          const row = this.stmt.touch.get(now, expiresAt, clientId, now) as BroadcastRow | undefined
+          return row && toBroadcast(row)
+        },
+        (record) => (record ? [record.email, record] : undefined),
+      ),
+    )
   }
 
-  async deleteBroadcast(clientId: string): Promise<boolean> {
-    return this.stmt.deleteBroadcast.run(clientId).changes > 0
+  deleteBroadcast(clientId: string): Promise<boolean> {
+    return this.writes.enqueue(
+      () =>
+        this.broadcasts.write(
+          () => this.stmt.deleteBroadcast.get(clientId) as { email: string } | undefined,
+          (row) => (row ? [row.email, null] : undefined),
+        ) !== undefined,
+    )
   }
 
   async countOnline(now: number): Promise<number> {
