@@ -12,8 +12,8 @@ import { type IncomingMessage, type ServerResponse } from 'node:http'
 import { isUtf8 } from 'node:buffer'
 import { promisify } from 'node:util'
 import { CONTENT_MAX_BYTES, ErrorCode, PEER_ROUTES, PeerErrorCode } from '@flashback/protocol'
-import { evaluatePreconditions, validatorsFor } from './conditional.js'
-import { setFileSecurityHeaders, setValidatorHeaders, streamParts, type FileRouteContext } from './download.js'
+import { evaluatePreconditions } from './conditional.js'
+import { fileValidators, setFileSecurityHeaders, setValidatorHeaders, streamParts, type FileRouteContext } from './download.js'
 import { openShareFile } from './open-file.js'
 import { encodeSharePath } from './path-guard.js'
 import { HttpError, sendError, sendJson } from './reply.js'
@@ -53,7 +53,8 @@ export function looksLikeText(sample: Buffer, complete: boolean): boolean {
 }
 
 export async function serveContent(req: IncomingMessage, res: ServerResponse, segments: string[], ctx: FileRouteContext): Promise<void> {
-  const { fd, stat, name } = await openShareFile(ctx.root, segments, ctx.showDotfiles, ctx.fs)
+  const file = await openShareFile(ctx, segments)
+  const { fd, stat, name } = file
   let handedOver = false
   try {
     const size = stat.size
@@ -86,7 +87,7 @@ export async function serveContent(req: IncomingMessage, res: ServerResponse, se
       throw new HttpError(415, ErrorCode.notText, `${name} is not UTF-8 text: download it from ${PEER_ROUTES.download}/${encodeSharePath(segments)}`)
     }
 
-    const v = validatorsFor(stat)
+    const v = fileValidators(file)
     setFileSecurityHeaders(res)
     const precondition = evaluatePreconditions(req.headers, v)
     if (precondition === 'failed') {
@@ -109,8 +110,8 @@ export async function serveContent(req: IncomingMessage, res: ServerResponse, se
     const parts: StreamPart[] = [sample]
     if (size > sampleLength) parts.push({ start: sampleLength, end: size - 1 })
     handedOver = true
-    streamParts(res, fd, parts, ctx)
+    streamParts(res, file, parts, ctx)
   } finally {
-    if (!handedOver) ctx.fs.close(fd)
+    if (!handedOver) file.release()
   }
 }

@@ -3,28 +3,32 @@
  * requests and byte ranges (single → 206 with Content-Range, several → 206 multipart/byteranges).
  */
 import { randomBytes } from 'node:crypto'
+import { read as fsRead } from 'node:fs'
 import { type IncomingMessage, type ServerResponse } from 'node:http'
 import contentDisposition from 'content-disposition'
 import mime from 'mime-types'
 import { PeerErrorCode } from '@flashback/protocol'
 import { evaluatePreconditions, ifRangeAllows, validatorsFor, type Validators } from './conditional.js'
-import { partsLength, sendFileParts, type BufferPool, type StreamPart } from './file-stream.js'
-import { openShareFile } from './open-file.js'
+import { partsLength, sendFileParts, type BufferPool, type FileSlice, type StreamPart } from './file-stream.js'
+import { openShareFile, type OpenedFile, type ShareFiles } from './open-file.js'
 import { type MetadataFs } from './metadata-fs.js'
-import { type ShareRoot } from './path-guard.js'
 import { parseRange, type ByteRange } from './ranges.js'
 import { HttpError, sendError } from './reply.js'
 import { type Logger } from './logger.js'
 
-export interface FileRouteContext {
-  root: ShareRoot
-  showDotfiles: boolean
+export interface FileRouteContext extends ShareFiles {
   /** Read buffers for file transfers (their size is the read size). */
   pool: BufferPool
-  /** realpath/open/fstat/close, synchronous while the file system is fast. */
+  /** realpath/open/fstat/lstat/close, synchronous while the file system is fast. */
   fs: MetadataFs
   logger: Logger
 }
+
+/**
+ * A body of one slice up to this size is read with one positional read into a pooled buffer and sent
+ * with `res.end()`, without the transfer loop. Larger bodies are streamed.
+ */
+export const SMALL_BODY_MAX = 256 * 1024
 
 /** Content-Type of a download: by extension, like nginx; unknown types stay opaque bytes. */
 export function downloadContentType(name: string): string {
@@ -66,9 +70,25 @@ function multipartParts(ranges: ByteRange[], size: number, contentType: string):
   return { boundary, parts }
 }
 
-/** Send `parts` of `fd` as the body; the transfer owns the descriptor from here on. */
-export function streamParts(res: ServerResponse, fd: number, parts: StreamPart[], ctx: FileRouteContext): void {
-  void sendFileParts(res, fd, parts, ctx.pool, (n) => ctx.fs.close(n)).then((err) => {
+/** Per-file strings, `make(name)` computed once while the file stays in the open-file cache. */
+export function fileMemo(file: OpenedFile, key: string, make: (name: string) => string): string {
+  if (file.cached === undefined) return make(file.name)
+  let value = file.cached.memo.get(key)
+  if (value === undefined) {
+    value = make(file.name)
+    file.cached.memo.set(key, value)
+  }
+  return value
+}
+
+/** The file's validators (formatted once per change while cached). */
+export function fileValidators(file: OpenedFile): Validators {
+  return file.cached ? file.cached.validatorsOf(file.stat) : validatorsFor(file.stat)
+}
+
+/** Send `parts` of the file as the body; the transfer releases the file when it ends. */
+export function streamParts(res: ServerResponse, file: OpenedFile, parts: StreamPart[], ctx: FileRouteContext): void {
+  void sendFileParts(res, file.fd, parts, ctx.pool, () => file.release()).then((err) => {
     // A visitor closing the tab is ordinary; a file changing under a transfer is worth a line.
     if (err && (err as NodeJS.ErrnoException).code === 'FLASHBACK_FILE_CHANGED') {
       ctx.logger.warn({ err: { message: err.message } }, 'file changed during a transfer')
@@ -76,14 +96,40 @@ export function streamParts(res: ServerResponse, fd: number, parts: StreamPart[]
   })
 }
 
+/**
+ * Send one slice read in a single call, when it is small: true when sent. False when the file turned
+ * out shorter than its fstat said (it shrank meanwhile): the caller streams it, and the stream cuts
+ * the response where the bytes end, as for any transfer.
+ */
+async function sendSmall(res: ServerResponse, file: OpenedFile, slice: FileSlice, length: number, ctx: FileRouteContext): Promise<boolean> {
+  const buffer = ctx.pool.take()
+  // Through the thread pool: with requests in flight the reads overlap, and a disk that is slow
+  // never holds up the event loop (measured: as cheap as a synchronous read at 32 connections).
+  const read = await new Promise<number>((resolve, reject) => {
+    fsRead(file.fd, buffer, 0, length, slice.start, (err, n) => {
+      if (err) {
+        ctx.pool.give(buffer)
+        reject(err)
+      } else resolve(n)
+    })
+  })
+  if (read !== length) {
+    ctx.pool.give(buffer)
+    return false
+  }
+  // The buffer goes back to the pool once the response has been handed to the socket.
+  res.end(length === buffer.length ? buffer : buffer.subarray(0, length), () => ctx.pool.give(buffer))
+  return true
+}
+
 export async function serveDownload(req: IncomingMessage, res: ServerResponse, segments: string[], ctx: FileRouteContext): Promise<void> {
-  const file = await openShareFile(ctx.root, segments, ctx.showDotfiles, ctx.fs)
-  const { fd, stat, name } = file
+  const file = await openShareFile(ctx, segments)
+  const { stat } = file
   let handedOver = false
   try {
     const size = stat.size
-    const v = validatorsFor(stat)
-    const contentType = downloadContentType(name)
+    const v = fileValidators(file)
+    const contentType = fileMemo(file, 'download-type', downloadContentType)
     setFileSecurityHeaders(res)
     res.setHeader('Accept-Ranges', 'bytes')
 
@@ -105,7 +151,7 @@ export async function serveDownload(req: IncomingMessage, res: ServerResponse, s
       return
     }
 
-    res.setHeader('Content-Disposition', attachmentHeader(name))
+    res.setHeader('Content-Disposition', fileMemo(file, 'download-disposition', attachmentHeader))
     let parts: StreamPart[]
     if (range.kind === 'whole') {
       res.statusCode = 200
@@ -123,14 +169,19 @@ export async function serveDownload(req: IncomingMessage, res: ServerResponse, s
       res.setHeader('Content-Type', `multipart/byteranges; boundary=${multipart.boundary}`)
       parts = multipart.parts
     }
-    res.setHeader('Content-Length', partsLength(parts))
+    const length = partsLength(parts)
+    res.setHeader('Content-Length', length)
     if (req.method === 'HEAD' || parts.length === 0) {
       res.end()
       return
     }
+    const [first] = parts as [StreamPart]
+    if (parts.length === 1 && !Buffer.isBuffer(first) && length <= Math.min(SMALL_BODY_MAX, ctx.pool.size)) {
+      if (await sendSmall(res, file, first, length, ctx)) return
+    }
     handedOver = true
-    streamParts(res, fd, parts, ctx)
+    streamParts(res, file, parts, ctx)
   } finally {
-    if (!handedOver) ctx.fs.close(fd)
+    if (!handedOver) file.release()
   }
 }

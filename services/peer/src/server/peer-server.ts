@@ -21,6 +21,7 @@ import { announcedAddresses } from './addresses.js'
 import { BufferPool, DEFAULT_CHUNK_SIZE } from './file-stream.js'
 import { IndexCache, type ListingOptions } from './listing.js'
 import { MetadataFs } from './metadata-fs.js'
+import { OpenFileCache, type OpenFileCacheOptions } from './open-file-cache.js'
 import { silentLogger, type Logger } from './logger.js'
 import { resolveShareRoot, type ShareRoot } from './path-guard.js'
 import { createRequestHandler, type RouterContext } from './router.js'
@@ -67,6 +68,12 @@ export interface PeerServerOptions {
   syncMetadata?: boolean
   /** stat calls in flight per listing (default 32). */
   statConcurrency?: number
+  /**
+   * Keep recently served files open and their path checks for a moment (default `{ ttlMs: 1000,
+   * max: 128 }`; `false` turns it off). Each request still re-validates the file (same inode at its
+   * real path, fresh fstat): see open-file-cache.ts for what the TTL bounds.
+   */
+  openFileCache?: OpenFileCacheOptions | false
   onReady?: (ready: PeerServerReady) => void
 }
 
@@ -116,6 +123,7 @@ export class PeerServer extends EventEmitter<PeerServerEvents> {
   readonly #logger: Logger
   readonly #access: AccessControl
   readonly #indexCache = new IndexCache()
+  #openFiles: OpenFileCache | undefined
   /** Open connections with the traffic they had when last seen moving, for the idle watchdog. */
   readonly #sockets = new Map<Socket, { bytes: number; since: number }>()
   readonly #idleTimeoutMs: number
@@ -206,8 +214,10 @@ export class PeerServer extends EventEmitter<PeerServerEvents> {
         this.#logger.warn({ err: { message: (err as Error).message } }, 'could not write the welcome page')
       }
     }
+    if (opts.openFileCache !== false) this.#openFiles = new OpenFileCache(metadata, opts.openFileCache ?? {})
     this.#ctx = {
       root,
+      openFiles: this.#openFiles,
       showDotfiles: rules.showDotfiles,
       pool: new BufferPool(opts.chunkSize ?? DEFAULT_CHUNK_SIZE),
       fs: metadata,
@@ -294,6 +304,7 @@ export class PeerServer extends EventEmitter<PeerServerEvents> {
       this.server.close(() => {
         clearTimeout(timer)
         this.#indexCache.clear()
+        this.#openFiles?.clear()
         resolve()
       })
       this.server.closeIdleConnections()

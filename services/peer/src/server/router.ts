@@ -97,7 +97,8 @@ export function createRequestHandler(ctx: RouterContext): (req: IncomingMessage,
       sendJson(res, 200, ctx.health)
       return
     }
-    await ctx.access.check(req.socket as TLSSocket)
+    // 'open' admits everyone: no need to wait a turn for a check that cannot refuse.
+    if (ctx.access.policy !== 'open') await ctx.access.check(req.socket as TLSSocket)
     if (path.startsWith(DOWNLOAD_PREFIX)) return serveDownload(req, res, segmentsOf(path.slice(DOWNLOAD_PREFIX.length), ctx), ctx)
     if (path.startsWith(CONTENT_PREFIX)) return serveContent(req, res, segmentsOf(path.slice(CONTENT_PREFIX.length), ctx), ctx)
     if (path === PEER_ROUTES.files) return serveListing(res, '', query, ctx)

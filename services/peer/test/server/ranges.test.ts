@@ -60,3 +60,19 @@ t.test('edge sizes and limits', async (t) => {
   t.same(parseRange('bytes=1099511627775-', big), ranges([big - 1, big - 1]), 'positions beyond 32 bits work')
   t.same(parseRange('bytes=0-99999999999999999999999', 10), ranges([0, 9]), 'a huge last position clamps')
 })
+
+t.test('the one-range shortcut answers exactly as the general parser', async (t) => {
+  // 'bytes= a-b' (a space after '=') takes the general path; 'bytes=a-b' the shortcut.
+  const positions = [0, 1, 5, 9, 10, 11, 999, 1000, 1001, 123456789012345]
+  let compared = 0
+  for (const size of [0, 1, 10, 1000]) {
+    for (const a of positions) {
+      for (const b of positions) {
+        t.same(parseRange(`bytes=${a}-${b}`, size), parseRange(`bytes= ${a}-${b}`, size), `bytes=${a}-${b} of ${size} bytes`)
+        compared++
+      }
+    }
+  }
+  t.same(parseRange('bytes=0-9', 100, 0), whole, 'a limit of no ranges at all still ignores the header')
+  t.ok(compared === 400, 'every pair of positions was compared')
+})
