@@ -43,21 +43,31 @@ t.test('reads are served from memory until something changes the database', asyn
   t.equal(cache.read('a@x', 6000, load('a@x')), undefined, 'an entry past its expiry is never returned')
 })
 
-t.test('a change made behind its back (same connection or another one) drops the cache', async (t) => {
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+t.test("another connection's commits are seen from the next turn of the event loop", async (t) => {
   const { db, path, load } = await setup(t)
   const cache = new BroadcastCache(db)
   db.prepare('INSERT INTO b VALUES (?, ?, ?)').run('a@x', 1, 5000)
   t.equal(cache.read('a@x', 0, load('a@x'))?.port, 1)
-  db.prepare('UPDATE b SET port = 2').run()
-  t.equal(cache.read('a@x', 0, load('a@x'))?.port, 2, 'a write on the same connection is seen (total_changes moved)')
   const other = new Database(path)
   t.teardown(() => other.close())
   other.prepare('UPDATE b SET port = 3').run()
-  t.equal(cache.read('a@x', 0, load('a@x'))?.port, 3, "another connection's commit is seen (data_version moved)")
+  await nextTurn()
+  t.equal(cache.read('a@x', 0, load('a@x'))?.port, 3, 'an update elsewhere is seen (data_version moved)')
   other.prepare('DELETE FROM b').run()
+  await nextTurn()
   t.equal(cache.read('a@x', 0, load('a@x')), undefined, 'a delete elsewhere is seen')
   other.prepare('INSERT INTO b VALUES (?, ?, ?)').run('a@x', 4, 5000)
+  await nextTurn()
   t.equal(cache.read('a@x', 0, load('a@x'))?.port, 4, 'a cached absence ends when the row appears elsewhere')
+  other.prepare('UPDATE b SET port = 5').run()
+  const written = cache.write(() => db.prepare("INSERT INTO b VALUES ('z@x', 1, 5000)").run(), () => ['z@x', record('z@x', 5000, 1)])
+  t.ok(written, 'a write in the same turn as a foreign commit…')
+  t.equal(cache.read('a@x', 0, load('a@x'))?.port, 5, '…notices the commit and drops what it knew')
+  db.prepare('UPDATE b SET port = 6').run()
+  cache.clear()
+  t.equal(cache.read('a@x', 0, load('a@x'))?.port, 6, 'a direct write on the same connection is seen after clear()')
 })
 
 t.test("the store's own writes update the entry without dropping the others", async (t) => {

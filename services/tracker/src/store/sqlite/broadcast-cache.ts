@@ -3,13 +3,15 @@
  * most frequent request, and reading one row through better-sqlite3 (statement, row object, two
  * JSON.parse) cost more than the rest of our code on that path.
  *
- * Exact, not "fresh enough": every answer is what the table holds at that moment.
- * - The store's own writes (ready, heartbeat, offline) update the entry as they write the row.
- * - Anything else that changes the database is noticed before the next read, by two counters SQLite
- *   keeps per connection: `total_changes()` (rows this connection changed by any statement, e.g. a
- *   sweep, a registry write or a test writing through `store.db`) and `PRAGMA data_version`
- *   (changes committed by other connections, e.g. a second process on the same file). When either
- *   moved, the whole cache is dropped.
+ * Exact, not "fresh enough":
+ * - The store's own writes (ready, heartbeat, offline) update the entry as they write the row, and
+ *   the sweep clears the cache when it deleted rows. Nothing else in the tracker writes broadcasts;
+ *   code that does (a test through `store.db`) must call `clear()`.
+ * - Commits by other connections (a second process on the same file) are noticed through
+ *   `PRAGMA data_version`, read at the first lookup of each turn of the event loop and around every
+ *   write; when it moved, the whole cache is dropped. (Once a turn, not once a lookup: the pragma
+ *   cost as much as the query it saves, and within one synchronous turn nothing else can commit
+ *   anything this process could have seen.)
  * - Expiry is checked on every read against the caller's clock, as the SQL query does.
  * Known-absent e-mails are cached too (half of real lookups are for people who are offline).
  * Bounded: past `maxEntries` the oldest entries go.
@@ -22,29 +24,34 @@ export const BROADCAST_CACHE_MAX_ENTRIES = 20_000
 export class BroadcastCache {
   /** e-mail → its broadcast (possibly expired since), or null: none in the table. */
   private readonly entries = new Map<string, BroadcastRecord | null>()
-  private readonly generationStatement: Database.Statement<[], [number, number]>
-  private changes = -1
+  private readonly dataVersion: Database.Statement<[], number>
   private version = -1
+  private checkedThisTurn = false
+  private readonly endTurn = () => {
+    this.checkedThisTurn = false
+  }
 
   constructor(
     db: Database.Database,
     private readonly maxEntries = BROADCAST_CACHE_MAX_ENTRIES,
   ) {
-    this.generationStatement = db
-      .prepare<[], [number, number]>('SELECT total_changes(), data_version FROM pragma_data_version')
-      .raw(true)
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck(true)
   }
 
   get size(): number {
     return this.entries.size
   }
 
-  /** Drops everything when the database changed other than through `write`. */
-  private validate(): void {
-    const [changes, version] = this.generationStatement.get() as [number, number]
-    if (changes !== this.changes || version !== this.version) {
+  /** Drops everything when another connection committed since the last look. */
+  private validate(force: boolean): void {
+    if (this.checkedThisTurn && !force) return
+    if (!this.checkedThisTurn) {
+      this.checkedThisTurn = true
+      setImmediate(this.endTurn)
+    }
+    const version = this.dataVersion.get() as number
+    if (version !== this.version) {
       this.entries.clear()
-      this.changes = changes
       this.version = version
     }
   }
@@ -54,7 +61,7 @@ export class BroadcastCache {
    * remembered for next time.
    */
   read(email: string, now: number, load: () => BroadcastRecord | undefined): BroadcastRecord | undefined {
-    this.validate()
+    this.validate(false)
     let entry = this.entries.get(email)
     if (entry === undefined) {
       entry = load() ?? null
@@ -69,14 +76,10 @@ export class BroadcastCache {
    * write changed no row. A change made meanwhile by another connection still drops the cache.
    */
   write<T>(run: () => T, affected: (result: T) => [email: string, record: BroadcastRecord | null] | undefined): T {
-    this.validate()
+    this.validate(true)
     const result = run()
-    const [changes, version] = this.generationStatement.get() as [number, number]
-    if (version !== this.version) {
-      this.entries.clear()
-      this.version = version
-    }
-    this.changes = changes
+    // A commit by someone else between the look above and this write would show here.
+    this.validate(true)
     const outcome = affected(result)
     if (outcome) this.remember(outcome[0], outcome[1])
     return result
@@ -87,6 +90,7 @@ export class BroadcastCache {
     this.entries.delete(email)
   }
 
+  /** Forget everything (the sweep deleted rows; a test wrote the table directly). */
   clear(): void {
     this.entries.clear()
   }

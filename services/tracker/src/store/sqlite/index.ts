@@ -358,7 +358,10 @@ export class SqliteStore implements TrackerStore {
   }
 
   async deleteExpiredBroadcasts(now: number, limit: number): Promise<number> {
-    return this.stmt.deleteExpired.run(now, limit).changes
+    const deleted = this.stmt.deleteExpired.run(now, limit).changes
+    // The rows were expired, but a caller whose clock reads earlier must not get them from memory.
+    if (deleted > 0) this.broadcasts.clear()
+    return deleted
   }
 
   async runExclusive<T>(name: string, task: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
