@@ -57,8 +57,9 @@ const fromSocket = new WeakMap<object, PresentedCertificate | null>()
 export const tlsClientCertificate: ClientCertificateSource = (request) => {
   const socket = request.raw.socket
   if (!(socket instanceof TLSSocket)) return undefined
-  const cert = socket.getPeerCertificate(true)
-  return cert && cert.raw && cert.raw.length > 0 ? new Uint8Array(cert.raw) : undefined
+  // The X509Certificate form: the DER without building the parsed-object tree getPeerCertificate() makes.
+  const raw = socket.getPeerX509Certificate()?.raw
+  return raw && raw.length > 0 ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : undefined
 }
 
 function presentedFromSocket(request: FastifyRequest, source: ClientCertificateSource): PresentedCertificate | null {
