@@ -12,9 +12,19 @@ export function normalizeAddress(input: string): string | undefined {
   // node:net takes four decimal parts without leading zeros only, so "1.2.3", "0x7f.0.0.1" or
   // "010.0.0.1" (which peers might read differently) are refused, and what passes is canonical already.
   if (isIPv4(input)) return input
-  if (input.includes('%') || !isIPv6(input)) return undefined
-  return canonicalIPv6(input)
+  if (input.length > 45 || input.includes('%')) return undefined
+  // Peers announce the same addresses again with every ready: remember recent IPv6 spellings.
+  const known = recentIPv6.get(input)
+  if (known !== undefined) return known ?? undefined
+  const normal = isIPv6(input) ? canonicalIPv6(input) : null
+  if (recentIPv6.size >= RECENT_IPV6_MAX) recentIPv6.clear()
+  recentIPv6.set(input, normal)
+  return normal ?? undefined
 }
+
+const RECENT_IPV6_MAX = 10_000
+/** input → canonical form (null: not an address). Cleared whole when full: cheap, and bounded. */
+const recentIPv6 = new Map<string, string | null>()
 
 /** The eight 16-bit groups of a valid IPv6 literal (node:net's isIPv6 has checked it). */
 function ipv6Groups(input: string): number[] {

@@ -29,6 +29,8 @@ t.test('normalizeAddress: plain IPv4/IPv6 literals only, canonical spelling', as
     ['2001:db8::1::2', undefined],
   ]
   for (const [input, expected] of table) t.equal(normalizeAddress(input), expected, `${JSON.stringify(input)} → ${expected ?? 'refused'}`)
+  // The second time answers from the table of recent spellings: same answers.
+  for (const [input, expected] of table) t.equal(normalizeAddress(input), expected, `again: ${JSON.stringify(input)} → ${expected ?? 'refused'}`)
 })
 
 t.test('checkAddresses: index of the first bad or duplicate entry', async (t) => {
