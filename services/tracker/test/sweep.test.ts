@@ -151,6 +151,34 @@ t.test('the sweeper plugin logs what it deleted and runs on its interval', async
   t.ok(lines.some((l) => l.msg === 'sweep task' && l.task === 'extra'), 'and their deletions are logged under their name')
 })
 
+t.test('the sweeper deletes 20,000 expired broadcasts in batches, keeps the live ones, logs the count, and timers run meanwhile', async (t) => {
+  const lines: Record<string, unknown>[] = []
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line))
+      done()
+    },
+  })
+  const { app, store } = await buildTestApp(t, { sweeper: true, logger: pino({ level: 'info' }, sink) })
+  seed(store, 20_000, 300)
+  let finished = false
+  let timerFiredDuringSweep: boolean | undefined
+  const sweeping = app.sweeper.runOnce(T0 + 1000)
+  // A timer due as soon as possible: it runs before the sweep ends only if the sweep lets the loop turn.
+  setTimeout(() => (timerFiredDuringSweep = !finished), 0)
+  const result = await sweeping
+  finished = true
+  t.equal(result.deleted, 20_000, 'every expired broadcast was deleted')
+  t.ok(result.batches > 1, `in several batches (${result.batches})`)
+  t.equal(timerFiredDuringSweep, true, 'a timer set when the sweep started fired before it ended')
+  t.equal(await store.countOnline(T0 + 1000), 300, 'the live broadcasts are all there')
+  t.equal((store.db.prepare('SELECT count(*) AS n FROM broadcasts').get() as { n: number }).n, 300, 'and nothing else is')
+  const sweepLine = lines.find((l) => l.msg === 'sweep')
+  t.equal(sweepLine?.deleted, 20_000, 'one "sweep" line carries the count')
+  t.equal(sweepLine?.batches, result.batches, 'and the number of batches')
+  t.equal(store.checkpointError, undefined, 'the checkpointer thread reported no error')
+})
+
 /** Rows that expired long ago (the timer sweeps at the real time). */
 function seed2(store: SqliteStore): void {
   const client = store.db.prepare('INSERT INTO clients (id, email, fingerprint, certificate_pem, registered_at) VALUES (?, ?, ?, ?, ?)')

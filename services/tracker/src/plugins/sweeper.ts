@@ -4,7 +4,7 @@
  * `app.sweeper.addTask` (same timer, same lock discipline, same logging).
  */
 import fp from 'fastify-plugin'
-import { deleteInBatches, sweepExpired, type SweepResult } from '../sweep.js'
+import { deleteInBatches, settlerOf, sweepExpired, type SweepResult } from '../sweep.js'
 import { RATE_WINDOW_MS } from './rate-limit.js'
 
 export interface SweepTask {
@@ -35,8 +35,10 @@ export default fp<SweeperPluginOptions>(
       {
         // Rate counters of windows that ended (only the PostgreSQL-backed limiter writes them).
         name: 'rate-counters',
-        run: async (now, signal) =>
-          (await deleteInBatches((limit) => app.store.deleteStaleCounters(now - RATE_WINDOW_MS, limit), { signal })).deleted,
+        run: async (now, signal) => {
+          const stale = (limit: number) => app.store.deleteStaleCounters(now - RATE_WINDOW_MS, limit)
+          return (await deleteInBatches(stale, { signal, settle: settlerOf(app.store) })).deleted
+        },
       },
     ]
     const abort = new AbortController()

@@ -91,6 +91,11 @@ export interface TrackerStore extends RegistryStore {
   countOnline(now: number): Promise<number>
   /** Delete at most `limit` broadcasts that expired at or before `now`; returns how many went. */
   deleteExpiredBroadcasts(now: number, limit: number): Promise<number>
+  /**
+   * Awaited before every batch of a bulk delete (the sweeper's): resolves when the next batch can run
+   * without a stall. SQLite: now and then waits for the checkpointer thread to copy the WAL. Optional.
+   */
+  settleWrites?(): Promise<void>
 
   /**
    * Run `task` only if no other process sharing this database runs a task under the same name

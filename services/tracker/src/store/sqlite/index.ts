@@ -6,13 +6,12 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { BroadcastCache } from './broadcast-cache.js'
 import { sqliteMigrations, type SqliteMigration } from './migrations.js'
 import { SqliteRegistry } from './registry.js'
 import { WriteBatcher } from './write-batcher.js'
+import { SqliteSweep } from './sweep.js'
 import type {
   BroadcastInput,
   BroadcastRecord,
@@ -116,30 +115,6 @@ export interface SqliteStoreOptions {
   checkpointIntervalMs?: number
 }
 
-/**
- * The checkpointer: a second connection in a worker thread running PASSIVE checkpoints (which never
- * block the main connection's readers or writers). Evaluated code, so it works the same from the
- * TypeScript sources and from the esbuild bundle; better-sqlite3 is located by the main thread.
- */
-const CHECKPOINTER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const Database = require(workerData.modulePath)
-const db = new Database(workerData.path)
-db.pragma('busy_timeout = 100')
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)') } catch (err) { parentPort.postMessage({ error: String(err && err.message || err) }) }
-}, workerData.intervalMs)
-parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close() })
-`
-
-function startCheckpointer(path: string, intervalMs: number): Worker {
-  const modulePath = createRequire(import.meta.url).resolve('better-sqlite3')
-  const worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { path, intervalMs, modulePath } })
-  // Never keep the process alive for it; close() stops it explicitly.
-  worker.unref()
-  return worker
-}
-
 export class SqliteStore implements TrackerStore {
   readonly backend = 'sqlite' as const
   /** The connection, for later features' statements (registry, …) and for tests. */
@@ -152,9 +127,8 @@ export class SqliteStore implements TrackerStore {
   private readonly broadcasts: BroadcastCache
   /** Group commit of ready/heartbeat/offline writes (./write-batcher.ts). */
   readonly writes: WriteBatcher
-  private checkpointer: Worker | undefined
-  /** Last error the checkpointer reported (the main connection's auto-checkpoint is the fallback). */
-  checkpointError: string | undefined
+  /** Bulk deletes and the WAL checkpointer thread (./sweep.ts). */
+  private readonly sweep: SqliteSweep
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 })
@@ -168,19 +142,7 @@ export class SqliteStore implements TrackerStore {
       // 32 MiB of page cache: index pages of a large sweep stay in memory.
       this.db.pragma('cache_size = -32768')
       migrateSqlite(this.db)
-      const interval = options.checkpointIntervalMs ?? 250
-      if (options.path !== ':memory:' && interval > 0) {
-        // The worker does the regular checkpoints; the main connection only steps in if the WAL grows
-        // past ~80 MB (worker stuck or dead), so it can never grow without bound.
-        this.db.pragma('wal_autocheckpoint = 20000')
-        this.checkpointer = startCheckpointer(options.path, interval)
-        this.checkpointer.on('message', (m: { error?: string }) => {
-          this.checkpointError = m.error
-        })
-        this.checkpointer.on('error', (err) => {
-          this.checkpointError = err.message
-        })
-      }
+      this.sweep = new SqliteSweep(this.db, { path: options.path, checkpointIntervalMs: options.checkpointIntervalMs ?? 250 })
     } catch (err) {
       this.db.close()
       throw err
@@ -201,10 +163,11 @@ export class SqliteStore implements TrackerStore {
         INSERT INTO broadcasts (client_id, broadcast_id, email, fingerprint, port, addresses, capabilities, last_seen, expires_at)
         VALUES (@clientId, @broadcastId, @email, @fingerprint, @port, @addresses, @capabilities, @now, @expiresAt)
         ON CONFLICT (client_id) DO UPDATE SET
-          broadcast_id = excluded.broadcast_id, email = excluded.email, fingerprint = excluded.fingerprint,
-          port = excluded.port, addresses = excluded.addresses, capabilities = excluded.capabilities,
-          last_seen = excluded.last_seen, expires_at = excluded.expires_at
+          broadcast_id = excluded.broadcast_id, port = excluded.port, addresses = excluded.addresses,
+          capabilities = excluded.capabilities, last_seen = excluded.last_seen, expires_at = excluded.expires_at
         RETURNING *`),
+      // e-mail and fingerprint are left out of the update: a client's never change, and naming them
+      // would make SQLite rewrite the unique e-mail index entry on every ready.
       broadcastRowByEmail: db.prepare('SELECT * FROM broadcasts WHERE email = ?'),
       listFirst: db.prepare('SELECT * FROM broadcasts WHERE expires_at > ? ORDER BY email LIMIT ?'),
       listAfter: db.prepare('SELECT * FROM broadcasts WHERE email > ? AND expires_at > ? ORDER BY email LIMIT ?'),
@@ -213,18 +176,12 @@ export class SqliteStore implements TrackerStore {
       ),
       deleteBroadcast: db.prepare('DELETE FROM broadcasts WHERE client_id = ? RETURNING email'),
       countOnline: db.prepare('SELECT count(*) AS n FROM broadcasts WHERE expires_at > ?'),
-      deleteExpired: db.prepare(
-        'DELETE FROM broadcasts WHERE rowid IN (SELECT rowid FROM broadcasts WHERE expires_at <= ? LIMIT ?)',
-      ),
       hit: db.prepare(`
         INSERT INTO rate_counters (key, window_end, count) VALUES (?, ?, 1)
         ON CONFLICT (key) DO UPDATE SET
           count = CASE WHEN rate_counters.window_end >= excluded.window_end THEN rate_counters.count + 1 ELSE 1 END,
           window_end = max(rate_counters.window_end, excluded.window_end)
         RETURNING count, window_end`),
-      deleteStaleCounters: db.prepare(
-        'DELETE FROM rate_counters WHERE rowid IN (SELECT rowid FROM rate_counters WHERE window_end < ? LIMIT ?)',
-      ),
     }
   }
 
@@ -232,21 +189,15 @@ export class SqliteStore implements TrackerStore {
     this.stmt.ping.get()
   }
 
+  /** Last error the checkpointer thread reported. */
+  get checkpointError(): string | undefined {
+    return this.sweep.checkpointer?.error
+  }
+
   async close(): Promise<void> {
     // Writes already queued are answered before the connection goes.
     if (this.db.open) this.writes.flush()
-    if (this.checkpointer) {
-      const worker = this.checkpointer
-      this.checkpointer = undefined
-      // Keep the process alive until the worker has closed its connection.
-      worker.ref()
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
-      worker.postMessage('stop')
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))])
-      clearTimeout(timer)
-      await worker.terminate()
-    }
+    await this.sweep.close()
     if (!this.db.open) return
     // Fold the WAL back into the main file so a stopped tracker leaves one self-contained database.
     try {
@@ -358,10 +309,14 @@ export class SqliteStore implements TrackerStore {
   }
 
   async deleteExpiredBroadcasts(now: number, limit: number): Promise<number> {
-    const deleted = this.stmt.deleteExpired.run(now, limit).changes
+    const deleted = this.sweep.deleteExpiredBroadcasts(now, limit)
     // The rows were expired, but a caller whose clock reads earlier must not get them from memory.
     if (deleted > 0) this.broadcasts.clear()
     return deleted
+  }
+
+  settleWrites(): Promise<void> {
+    return this.sweep.settle()
   }
 
   async runExclusive<T>(name: string, task: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
@@ -381,7 +336,7 @@ export class SqliteStore implements TrackerStore {
   }
 
   async deleteStaleCounters(now: number, limit: number): Promise<number> {
-    return this.stmt.deleteStaleCounters.run(now, limit).changes
+    return this.sweep.deleteStaleCounters(now, limit)
   }
 
   // ---- the file registry (./registry.ts) ----
