@@ -15,15 +15,29 @@ import { HttpError } from './reply.js'
 import { type MetadataFs } from './metadata-fs.js'
 import { type CachedFile, type OpenFileCache } from './open-file-cache.js'
 
-export interface OpenedFile {
-  fd: number
-  stat: Stats
-  /** The logical name (last request segment), for Content-Type and Content-Disposition. */
-  name: string
-  /** The cache entry when the descriptor is shared through the open-file cache. */
-  cached: CachedFile | undefined
-  /** Give the descriptor back (closed, or left to the cache). Exactly once. */
-  release(): void
+/**
+ * An open share file for one request. A class rather than an object with a closure: a request makes
+ * one, and (under tsx's keepNames) every named closure costs a defineProperty.
+ */
+export class OpenedFile {
+  #released = false
+  constructor(
+    readonly fd: number,
+    readonly stat: Stats,
+    /** The logical name (last request segment), for Content-Type and Content-Disposition. */
+    readonly name: string,
+    /** The cache entry when the descriptor is shared through the open-file cache. */
+    readonly cached: CachedFile | undefined,
+    readonly fs: MetadataFs,
+  ) {}
+
+  /** Give the descriptor back (closed, or left to the cache). Only the first call counts. */
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    if (this.cached) this.cached.release()
+    else this.fs.close(this.fd)
+  }
 }
 
 /** What opening a share file needs: the root, the dotfile rule, the calls, and optionally the cache. */
@@ -36,16 +50,6 @@ export interface ShareFiles {
 
 export const notFound = (): HttpError => new HttpError(404, ErrorCode.notFound, 'no such file in this share')
 
-function fromCache(entry: CachedFile, name: string): OpenedFile {
-  let released = false
-  const release = (): void => {
-    if (released) return
-    released = true
-    entry.release()
-  }
-  return { fd: entry.fd, stat: entry.stat, name, cached: entry, release }
-}
-
 export async function openShareFile(files: ShareFiles, segments: readonly string[]): Promise<OpenedFile> {
   const name = segments[segments.length - 1]
   if (name === undefined) throw new HttpError(400, PeerErrorCode.notAFile, 'the share root is a folder, not a file')
@@ -54,7 +58,7 @@ export async function openShareFile(files: ShareFiles, segments: readonly string
   const key = cache ? segments.join('/') : ''
   if (cache) {
     const hit = await cache.get(key)
-    if (hit) return fromCache(hit, name)
+    if (hit) return new OpenedFile(hit.fd, hit.stat, name, hit, files.fs)
   }
 
   const { fs } = files
@@ -80,17 +84,5 @@ export async function openShareFile(files: ShareFiles, segments: readonly string
     if (stat.isDirectory()) throw new HttpError(400, PeerErrorCode.notAFile, 'this path is a folder, not a file')
     throw notFound()
   }
-  if (cache) return fromCache(cache.add(key, real, fd, stat), name)
-  let released = false
-  return {
-    fd,
-    stat,
-    name,
-    cached: undefined,
-    release: () => {
-      if (released) return
-      released = true
-      fs.close(fd)
-    },
-  }
+  return new OpenedFile(fd, stat, name, cache?.add(key, real, fd, stat), fs)
 }

@@ -228,3 +228,18 @@ t.test('openFileCache: false opens and closes the file per request', { skip: pro
   t.equal(res.text, 'bytes', 'served')
   t.equal(openDescriptorsOn(join(base, 'f.bin')), 0, 'and nothing is kept open')
 })
+
+t.test('with metadata calls in the thread pool (syncMetadata: false) the cache answers the same', async (t) => {
+  const base = await tempDir(t)
+  await writeFile(join(base, 'f.txt'), 'one')
+  const server = await startServer(t, { root: base, syncMetadata: false })
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 })
+  t.teardown(() => agent.destroy())
+  const replies = await Promise.all(Array.from({ length: 12 }, () => request(server.port, '/download/f.txt', { agent })))
+  t.ok(replies.every((r) => r.text === 'one'), 'concurrent requests, some racing the first open, all get the file')
+  await writeFile(join(base, 'f.new'), 'two, longer')
+  await rename(join(base, 'f.new'), join(base, 'f.txt'))
+  t.equal((await request(server.port, '/download/f.txt', { agent })).text, 'two, longer', 'a replaced file is seen at once')
+  await rm(join(base, 'f.txt'))
+  t.equal((await request(server.port, '/download/f.txt', { agent })).status, 404, 'a deleted one is gone at once')
+})
