@@ -16,7 +16,7 @@ export interface SqliteSweepOptions {
   path: string
   /** Between the checkpointer's own checkpoints (ms; 0 = none: SQLite's automatic checkpoints on the main thread). */
   checkpointIntervalMs: number
-  /** Frames in the WAL at which a bulk delete waits for a checkpoint (default 8192, 32 MiB of 4 KiB pages). */
+  /** Frames in the WAL at which a bulk delete waits for a checkpoint (default 16384, 64 MiB of 4 KiB pages). */
   walHighFrames?: number
 }
 
@@ -67,7 +67,7 @@ export class SqliteSweep {
       this.checkpointer = new Checkpointer({ db, path: options.path, intervalMs: options.checkpointIntervalMs })
     }
     this.wal = new WalSize(`${options.path}-shm`)
-    this.walHighFrames = options.walHighFrames ?? 8192
+    this.walHighFrames = options.walHighFrames ?? 16384
     this.stmt = {
       // The subquery walks the expires_at index; the rowids it lists are deleted from the table and every index.
       deleteExpired: db.prepare(
