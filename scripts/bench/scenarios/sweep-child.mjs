@@ -140,8 +140,16 @@ async function fillPostgres() {
 const store = await openStore({ databaseUrl: url })
 try {
   const t0 = performance.now()
-  if (store.backend === 'sqlite') await fillSqlite(store)
-  else await fillPostgres()
+  if (store.backend === 'sqlite') {
+    await fillSqlite(store)
+    // The fill is one huge transaction: its WAL goes into the database file now, so that the sweep is
+    // timed on its own (a real sweep deletes rows written long before). The tracker's checkpointer
+    // thread may hold the checkpoint lock for a moment: retry then.
+    for (let tries = 0; store.db.pragma('wal_checkpoint(TRUNCATE)')[0].busy !== 0; tries++) {
+      if (tries > 600) throw new Error('the WAL of the fill could not be checkpointed')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  } else await fillPostgres()
   const fillMs = performance.now() - t0
   const before = await store.countOnline(now)
 
@@ -149,35 +157,65 @@ try {
   // On a shared core a gap can also be time the OS gave to another process (or to the tracker's own
   // WAL-checkpoint thread), so the main thread's own run time inside each gap is kept too, from
   // /proc/self/task/<pid>/schedstat (nanoseconds): that part is the stall the sweep itself caused.
+  // The kernel brings a running thread's count up to date only at a scheduler tick or a switch,
+  // which process.cpuUsage() forces for the calling thread: without it the figure was off by up to a tick.
+  // Its second field is the time the thread spent runnable but waiting for the core (other processes).
   const schedstat = `/proc/self/task/${process.pid}/schedstat`
-  const mainThreadMs = existsSync(schedstat)
-    ? () => Number(readFileSync(schedstat, 'latin1').split(' ')[0]) / 1e6
+  const hasSchedstat = existsSync(schedstat)
+  /** [main thread's CPU time, its time waiting for a core] in ms (without schedstat: the process's CPU, 0). */
+  const mainThreadMs = hasSchedstat
+    ? () => {
+        process.cpuUsage()
+        const [run, wait] = readFileSync(schedstat, 'latin1').split(' ')
+        return [Number(run) / 1e6, Number(wait) / 1e6]
+      }
     : () => {
         const u = process.cpuUsage()
-        return (u.user + u.system) / 1000
+        return [(u.user + u.system) / 1000, 0]
       }
   let last = performance.now()
-  let lastCpu = mainThreadMs()
+  let [lastCpu, lastWait] = mainThreadMs()
   let longestGap = 0
   let longestGapCpu = 0
+  let longestGapWait = 0
   let longestCpu = 0
   let ticking = true
   const tick = () => {
     const t = performance.now()
-    const cpu = mainThreadMs()
+    const [cpu, wait] = mainThreadMs()
     const cpuMs = cpu - lastCpu
     if (t - last > longestGap) {
       longestGap = t - last
       longestGapCpu = cpuMs
+      longestGapWait = wait - lastWait
     }
     longestCpu = Math.max(longestCpu, cpuMs)
     last = t
     lastCpu = cpu
+    lastWait = wait
     if (ticking) setTimeout(tick, 1)
   }
   setTimeout(tick, 1)
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   histogram.enable()
+  // A few ticks first, so that the timer's own start (first calls, compilation) is not counted.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  longestGap = longestGapCpu = longestGapWait = longestCpu = 0
+  // Time the sweep spent waiting (event loop free) for the store between batches: SQLite's checkpointer.
+  let waits = 0
+  let waitMs = 0
+  const settle = store.settleWrites?.bind(store)
+  if (settle) {
+    store.settleWrites = async () => {
+      const w0 = performance.now()
+      await settle()
+      const w = performance.now() - w0
+      if (w > 1) {
+        waits++
+        waitMs += w
+      }
+    }
+  }
   const result = await sweepExpired(store, { now })
   histogram.disable()
   ticking = false
@@ -194,8 +232,12 @@ try {
       longestBatchMs: result.longestBatchMs,
       longestStallMs: Math.max(0, longestGap - 1),
       cpuInLongestStallMs: longestGapCpu,
+      // Of the longest wall-clock gap, the time the main thread was ready to run but the core was busy.
+      waitingForCoreInLongestStallMs: hasSchedstat ? longestGapWait : null,
       longestStallCpuMs: longestCpu,
       loopDelayMaxMs: histogram.max / 1e6,
+      checkpointWaits: waits,
+      checkpointWaitMs: waitMs,
       liveBefore: before,
       liveAfter: after,
     }),

@@ -48,7 +48,7 @@ async function runSweep(ctx, sc) {
   for (let k = 0; k < ctx.profile.sweepRuns; k++) {
     const r = await sweepOnce(ctx, { expired })
     ctx.log(
-      `  sqlite run ${k + 1}: ${r.deleted} deleted in ${(r.durationMs / 1000).toFixed(2)} s, ${r.batches} batches (longest ${r.longestBatchMs.toFixed(1)} ms), longest stall ${r.longestStallMs.toFixed(1)} ms wall / ${r.longestStallCpuMs.toFixed(1)} ms CPU (fill ${(r.fillMs / 1000).toFixed(1)} s)`,
+      `  sqlite run ${k + 1}: ${r.deleted} deleted in ${(r.durationMs / 1000).toFixed(2)} s, ${r.batches} batches (longest ${r.longestBatchMs.toFixed(1)} ms), longest stall ${r.longestStallMs.toFixed(1)} ms wall${r.waitingForCoreInLongestStallMs == null ? '' : ` (${r.waitingForCoreInLongestStallMs.toFixed(1)} ms of it waiting for the core)`} / ${r.longestStallCpuMs.toFixed(1)} ms CPU, ${r.checkpointWaits ?? 0} waits for the checkpointer (${((r.checkpointWaitMs ?? 0) / 1000).toFixed(2)} s; fill ${(r.fillMs / 1000).toFixed(1)} s)`,
     )
     runs.push(r)
   }
