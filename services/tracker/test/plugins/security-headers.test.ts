@@ -10,7 +10,9 @@ t.test("helmetHeaders records what Helmet's middleware sets, once", async (t) =>
   t.match(set['strict-transport-security'], /^max-age=\d+; includeSubDomains$/, 'HSTS')
   t.equal(set['cross-origin-resource-policy'], 'same-origin', 'no cross-origin reads')
   t.ok(removed.includes('x-powered-by'), 'Helmet removes X-Powered-By')
+  t.same(Object.keys(set).sort(), ['content-security-policy', 'cross-origin-resource-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options'], 'only the headers an API needs')
   t.same(helmetHeaders({ xFrameOptions: false }).set['x-frame-options'], undefined, 'options reach Helmet')
+  t.equal(helmetHeaders({}).set['referrer-policy'], 'no-referrer', "Helmet's defaults are there when asked for")
 })
 
 t.test('every response carries the headers: answers, errors and unknown routes alike', async (t) => {
