@@ -13,6 +13,9 @@ import { fingerprintDer } from '@flashback/identity'
 import { ClientCertificateRequired, NotRegistered } from '../errors.js'
 import type { ClientRecord } from '../store/types.js'
 
+/** A registered caller as routes see it: the identity without its certificate (kept in the store). */
+export type Caller = Omit<ClientRecord, 'certificatePem'>
+
 export interface PresentedCertificate {
   /** SHA-256 of the DER, lower-case hex: the identity. */
   fingerprint: string
@@ -36,7 +39,7 @@ declare module 'fastify' {
     /** The certificate the client presented (null: none). */
     clientCertificate: PresentedCertificate | null
     /** The registered identity (set by app.requireRegistered). */
-    client: ClientRecord | null
+    client: Caller | null
   }
   interface FastifyInstance {
     /** onRequest/preHandler hook: 401 without a certificate, 403 when it is not registered; sets request.client. */
@@ -87,7 +90,8 @@ export default fp<ClientCertificatePluginOptions>(
     const source = opts.source
     const cacheSize = opts.cacheSize ?? 10_000
     // Positive answers only: a registration made on another replica must be seen at once.
-    const registered = new Map<string, ClientRecord>()
+    // Without the PEM: 10,000 cached callers would otherwise hold ~10 MB of certificates nobody reads.
+    const registered = new Map<string, Caller>()
 
     if (app.server instanceof TlsServer) {
       // A client could otherwise renegotiate mid-connection and present another certificate.
@@ -120,8 +124,9 @@ export default fp<ClientCertificatePluginOptions>(
         (client) => {
           if (!client) return done(new NotRegistered('this certificate is not registered: POST /api/relay/register first'))
           if (registered.size >= cacheSize) registered.delete(registered.keys().next().value as string)
-          registered.set(presented.fingerprint, client)
-          request.client = client
+          const caller: Caller = { id: client.id, email: client.email, fingerprint: client.fingerprint, registeredAt: client.registeredAt }
+          registered.set(presented.fingerprint, caller)
+          request.client = caller
           done()
         },
         (err: Error) => done(err),

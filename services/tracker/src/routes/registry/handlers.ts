@@ -10,7 +10,8 @@ import {
   type SearchHit,
 } from '@flashback/protocol'
 import { ValidationFailed } from '../../errors.js'
-import type { ClientRecord, RegistryCursor, RegistryFileInput, RegistrySearch } from '../../store/types.js'
+import type { RegistryCursor, RegistryFileInput, RegistrySearch } from '../../store/types.js'
+import type { Caller } from '../../plugins/client-certificate.js'
 import { RegistryFull } from './errors.js'
 
 export interface RegistryOptions {
@@ -58,7 +59,7 @@ export interface SearchInput {
 
 export function makeRegistryHandlers(app: FastifyInstance, opts: RegistryOptions) {
   return {
-    async publish(client: ClientRecord, files: readonly RegistryFile[]): Promise<PublishReply> {
+    async publish(client: Caller, files: readonly RegistryFile[]): Promise<PublishReply> {
       const normalized = normalizeFiles(files)
       const result = await app.store.publishFiles({ client, files: normalized, now: opts.now(), maxFiles: opts.maxFilesPerPeer })
       if (result.outcome === 'quota_exceeded') {
@@ -67,11 +68,11 @@ export function makeRegistryHandlers(app: FastifyInstance, opts: RegistryOptions
       return { files: result.stored }
     },
 
-    async unpublish(client: ClientRecord, paths: readonly string[]): Promise<number> {
+    async unpublish(client: Caller, paths: readonly string[]): Promise<number> {
       return app.store.unpublishFiles(client.id, [...new Set(paths)])
     },
 
-    async unpublishAll(client: ClientRecord): Promise<number> {
+    async unpublishAll(client: Caller): Promise<number> {
       return app.store.unpublishAll(client.id)
     },
 

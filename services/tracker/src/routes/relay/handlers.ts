@@ -33,8 +33,8 @@ import {
   NotOnline,
   ValidationFailed,
 } from '../../errors.js'
-import type { BroadcastRecord, ClientRecord } from '../../store/types.js'
-import type { PresentedCertificate } from '../../plugins/client-certificate.js'
+import type { BroadcastRecord } from '../../store/types.js'
+import type { Caller, PresentedCertificate } from '../../plugins/client-certificate.js'
 
 export interface RelayOptions {
   /** Lifetime of a broadcast in seconds. */
@@ -116,7 +116,7 @@ export function makeRelayHandlers(app: FastifyInstance, opts: RelayOptions) {
     },
 
     /** `observed`: the client's address, which replaces an unspecified one (0.0.0.0, ::) in the list. */
-    async ready(client: ClientRecord, body: ReadyBody, observed?: string): Promise<ReadyReply> {
+    async ready(client: Caller, body: ReadyBody, observed?: string): Promise<ReadyReply> {
       const checked = checkAddresses(replaceUnspecified(body.addresses, observed))
       if (!checked.ok) {
         throw new ValidationFailed(
@@ -167,21 +167,21 @@ export function makeRelayHandlers(app: FastifyInstance, opts: RelayOptions) {
       return { page, next: `<${path}?limit=${limit}&cursor=${encodeCursor(last.email)}>; rel="next"` }
     },
 
-    async heartbeat(client: ClientRecord): Promise<HeartbeatReply> {
+    async heartbeat(client: Caller): Promise<HeartbeatReply> {
       const now = opts.now()
       const broadcast = await app.store.touchBroadcast(client.id, now, now + ttlMs)
       if (!broadcast) throw new NotOnline('no live broadcast for this identity: send a ready first')
       return { expires_in: opts.broadcastTtlS }
     },
 
-    async offline(client: ClientRecord): Promise<void> {
+    async offline(client: Caller): Promise<void> {
       await app.store.deleteBroadcast(client.id)
     },
   }
 }
 
 /** The registered identity a `requireRegistered` route runs for. */
-export function callerOf(request: { client: ClientRecord | null }): ClientRecord {
+export function callerOf(request: { client: Caller | null }): Caller {
   if (!request.client) throw new Error('route without requireRegistered')
   return request.client
 }
