@@ -6,15 +6,20 @@
  * An entry maps a request's share-relative path to the real path it resolved to and the descriptor
  * opened on it. It is made only by the full check (open-file.ts: realpath, containment, dot-names,
  * O_NOFOLLOW open, regular file) and trusted for `ttlMs` at most, counted from that check, never
- * extended by use. While it lives, every request still re-validates it with two cheap calls:
+ * extended by use. While it lives, every request still re-validates it with one `lstat` of the real
+ * path, which must show
  *
- * - `lstat` of the real path must name the very inode the descriptor has open (same device and
- *   inode). A file replaced (an editor's save-by-rename, delete and re-create), deleted, or whose
- *   last name was swapped for a symlink fails this and goes back through the full check at once.
- * - `fstat` of the descriptor must show an unchanged ctime: any change to the inode itself (written
- *   to, renamed, linked or unlinked, chmod or chown) sends the request through the full check too,
- *   so a file written in place answers with its new size, ETag and Last-Modified on the very next
- *   request, and a file made unreadable stops being served.
+ * - the very inode the descriptor has open (same device and inode number: while the descriptor is
+ *   open the inode cannot be freed, so its number cannot have gone to another file). A file replaced
+ *   (an editor's save-by-rename, delete and re-create), deleted, or whose last name was swapped for a
+ *   symlink fails this and goes back through the full check at once;
+ * - an unchanged ctime: any change to the inode itself (written to, renamed, linked or unlinked,
+ *   chmod or chown) sends the request through the full check too, so a file written in place answers
+ *   with its new size, ETag and Last-Modified on the very next request, and a file made unreadable
+ *   stops being served.
+ *
+ * Being the same inode, that `lstat` is also the file's current fstat: the response uses its size and
+ * times.
  *
  * The trade-off, bounded by the TTL (1 s by default): a *folder above* the file that is swapped for a
  * symlink is not seen by `lstat` of the final name, so a request may, for at most the rest of the TTL,
@@ -41,7 +46,6 @@ export interface OpenFileCacheOptions {
 
 export interface CacheFs {
   lstat(path: string): Promise<Stats>
-  fstat(fd: number): Promise<Stats>
   close(fd: number): void
 }
 
@@ -109,7 +113,7 @@ export class OpenFileCache {
   }
 
   /**
-   * The cached file for `key`, re-validated (same inode at its real path, fresh fstat) and acquired
+   * The cached file for `key`, re-validated (same inode and ctime at its real path) and acquired
    * for the caller, who must `release()` it; undefined when there is none or it no longer holds.
    */
   async get(key: string): Promise<CachedFile | undefined> {
@@ -120,24 +124,23 @@ export class OpenFileCache {
       return undefined
     }
     let named: Stats
-    let open: Stats
     try {
       named = await this.#fs.lstat(entry.real)
-      open = await this.#fs.fstat(entry.fd)
     } catch {
       this.#drop(entry)
       return undefined
     }
-    // The entry may have been dropped while the calls above were in the thread pool.
+    // The entry may have been dropped while the call above was in the thread pool.
     if (this.#entries.get(key) !== entry) return undefined
+    const known = entry.stat
     // Another inode at the real path: replaced, or the name now a symlink. A changed ctime: renamed,
     // linked or unlinked, permissions or owner changed, or written to; the full check decides again
     // (an unreadable file must stop being served, and a growing file simply costs what it did).
-    if (named.ino !== open.ino || named.dev !== open.dev || open.ctimeMs !== entry.stat.ctimeMs || open.nlink === 0) {
+    if (named.ino !== known.ino || named.dev !== known.dev || named.ctimeMs !== known.ctimeMs) {
       this.#drop(entry)
       return undefined
     }
-    entry.stat = open
+    entry.stat = named
     this.#entries.delete(key)
     this.#entries.set(key, entry)
     entry.acquire()
