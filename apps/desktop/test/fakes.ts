@@ -101,8 +101,13 @@ export function sampleResults(): Record<BridgeChannelName, unknown> {
     resumeDownload: sampleDownload,
     revealDownload: { ok: true },
     openExternal: { opened: false },
+    searchFiles: { results: [{ email: 'bob@example.com', name: 'holiday.mp4', path: 'films/holiday.mp4', size: 10, sha256: 'ab'.repeat(32), online: true, mine: false }] },
+    getPublishing: samplePublishing,
+    setPublishing: { ...samplePublishing, enabled: true, state: 'scanning' },
   }
 }
+
+export const samplePublishing = { enabled: false, state: 'off', files: 0, hashed: 0, bytes: 0, bytesHashed: 0, unreadable: 0, published: 0, pending: 0, syncing: true }
 
 export interface FakeCore extends CoreApi {
   calls: Array<{ name: BridgeChannelName; args: unknown }>

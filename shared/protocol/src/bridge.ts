@@ -22,11 +22,13 @@ import { AccessPolicy, CONTENT_MAX_BYTES, FileListing, FILES_MAX_LIMIT } from '.
 import {
   DownloadState,
   PeerStatus,
+  PublishingStatus,
   type DownloadInfo,
   type FriendInfo,
   type PeerStatusReport,
   type RuntimeStatus,
 } from './runtime-events.js'
+import { REGISTRY_MAX_NAME_LENGTH, REGISTRY_SEARCH_MIN_CHARS, type SearchHit } from './registry.js'
 import { type PeerBroadcast } from './tracker.js'
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -389,6 +391,69 @@ export const DownloadsReply = Type.Object({ downloads: Type.Array(Download, { ma
 export type DownloadsReply = Static<typeof DownloadsReply>
 
 // ---------------------------------------------------------------------------------------------------------------
+// The tracker's file registry: searching it, publishing my share to it
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One search call answers at most this many results (more behind `nextCursor`). */
+export const SEARCH_PAGE_MAX = 500
+export const SEARCH_PAGE_DEFAULT = 50
+
+const SearchPaging = {
+  /** From the previous page's `nextCursor`. */
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_PAGE_MAX })),
+}
+
+/** By part of a file name (case-insensitive, at least 2 characters) or by the content's SHA-256. */
+export const SearchFilesArgs = Type.Union([
+  Type.Object(
+    { name: Type.String({ minLength: REGISTRY_SEARCH_MIN_CHARS, maxLength: REGISTRY_MAX_NAME_LENGTH }), ...SearchPaging },
+    { additionalProperties: false },
+  ),
+  Type.Object({ sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), ...SearchPaging }, { additionalProperties: false }),
+])
+export type SearchFilesArgs = Static<typeof SearchFilesArgs>
+
+export const SearchResult = Type.Object({
+  /** Who publishes it. */
+  email: Type.String({ maxLength: 254 }),
+  /** The file's name and its path in the owner's share. */
+  name: Type.String({ maxLength: 1024 }),
+  path: Type.String({ maxLength: 4096 }),
+  size: Type.Integer({ minimum: 0 }),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  /** The owner broadcasts now: their house can be visited and the file downloaded. */
+  online: Type.Boolean(),
+  /** Published by me. */
+  mine: Type.Boolean(),
+})
+export type SearchResult = Static<typeof SearchResult>
+
+export const SearchFilesReply = Type.Object({
+  /** Online owners first, then by owner and path. */
+  results: Type.Array(SearchResult, { maxItems: SEARCH_PAGE_MAX }),
+  /** More results: pass it back as `cursor` with the same term. */
+  nextCursor: Type.Optional(Type.String({ maxLength: 2048 })),
+})
+export type SearchFilesReply = Static<typeof SearchFilesReply>
+
+/** A registry hit as the bridge shows it (`me`: my e-mail, to mark my own files). */
+export function bridgeSearchResult(hit: SearchHit, me: string | null | undefined): SearchResult {
+  return {
+    email: hit.email,
+    name: hit.name,
+    path: hit.path,
+    size: hit.size,
+    sha256: hit.sha256,
+    online: hit.online,
+    mine: !!me && hit.email.toLowerCase() === me.toLowerCase(),
+  }
+}
+
+export const SetPublishingArgs = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false })
+export type SetPublishingArgs = Static<typeof SetPublishingArgs>
+
+// ---------------------------------------------------------------------------------------------------------------
 // Small system services
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -417,6 +482,8 @@ export const BridgeEvent = Type.Union([
   Type.Object({ type: Type.Literal('download'), download: Download }),
   /** Settings were saved. */
   Type.Object({ type: Type.Literal('settings'), settings: Settings }),
+  /** Publishing my share changed: turned on or off, hashing progress (a few times per second at most), an error. */
+  Type.Object({ type: Type.Literal('publishing'), publishing: PublishingStatus }),
 ])
 export type BridgeEvent = Static<typeof BridgeEvent>
 export type BridgeEventType = BridgeEvent['type']
@@ -455,6 +522,9 @@ export const bridgeChannels = {
   resumeDownload: { args: DownloadIdArgs, result: Download, summary: 'continue a cancelled or failed download' },
   revealDownload: { args: DownloadIdArgs, result: OkReply, summary: 'show a downloaded file in the system file manager' },
   openExternal: { args: OpenExternalArgs, result: OpenExternalReply, summary: 'open an http(s) link in the system browser' },
+  searchFiles: { args: SearchFilesArgs, result: SearchFilesReply, summary: "search the tracker's file registry by name or SHA-256, one page" },
+  getPublishing: { args: Empty, result: PublishingStatus, summary: 'whether my share is published to the file registry, and the hashing progress' },
+  setPublishing: { args: SetPublishingArgs, result: PublishingStatus, summary: 'turn publishing my share on or off (saved; applied at once)' },
 } as const satisfies Record<string, BridgeChannel>
 
 export type BridgeChannelName = keyof typeof bridgeChannels

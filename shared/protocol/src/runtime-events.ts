@@ -126,6 +126,45 @@ export const DownloadInfo = Type.Object({
 })
 export type DownloadInfo = Static<typeof DownloadInfo>
 
+/**
+ * Publishing the share to the tracker's file registry (the profile's `publish` setting):
+ * off · waiting (on, but the peer is not running: it starts with it) · scanning the share · hashing what the hash
+ * cache does not know · idle (everything hashed; `pending` says whether the registry is in step yet).
+ */
+export const PublishingState = Type.Union([
+  Type.Literal('off'),
+  Type.Literal('waiting'),
+  Type.Literal('scanning'),
+  Type.Literal('hashing'),
+  Type.Literal('idle'),
+])
+export type PublishingState = Static<typeof PublishingState>
+
+const Count = Type.Integer({ minimum: 0 })
+
+export const PublishingStatus = Type.Object({
+  /** The setting (for this run). */
+  enabled: Type.Boolean(),
+  state: PublishingState,
+  /** Publishable files found in the share, and of them hashed (from the cache or now). */
+  files: Count,
+  hashed: Count,
+  bytes: Count,
+  bytesHashed: Count,
+  /** Files that could not be read (left out until they change). */
+  unreadable: Count,
+  /** Entries the tracker holds for us, as far as we know, and changes still to send. */
+  published: Count,
+  pending: Count,
+  /** False when the tracker keeps no file registry (nothing is sent). */
+  syncing: Type.Boolean(),
+  /** The file being hashed now (path in the share). */
+  current: Type.Optional(Type.String({ maxLength: 4096 })),
+  /** The last failure (the tracker, the share, the hash cache), until publishing succeeds again. */
+  error: Type.Optional(Type.Object({ message: Type.String({ maxLength: 2048 }), at: DateTime })),
+})
+export type PublishingStatus = Static<typeof PublishingStatus>
+
 const event = <T extends string, P extends Record<string, TSchema>>(type: T, properties: P) =>
   Type.Object({ type: Type.Literal(type), at: DateTime, ...properties })
 
@@ -160,6 +199,8 @@ export const FriendsChangedEvent = event('friends_changed', { friends: Type.Arra
 export const DownloadEvent = event('download', { download: DownloadInfo })
 export const StatusEvent = event('status', { status: RuntimeStatus })
 export const StoppedEvent = event('stopped', {})
+/** Publishing changed: the setting, the state, hashing progress (a few times per second at most), an error. */
+export const PublishingEvent = event('publishing', { publishing: PublishingStatus })
 
 /** Everything the runtime tells its listeners, discriminated by `type`. */
 export const RuntimeEvent = Type.Union([
@@ -177,6 +218,7 @@ export const RuntimeEvent = Type.Union([
   DownloadEvent,
   StatusEvent,
   StoppedEvent,
+  PublishingEvent,
 ])
 export type RuntimeEvent = Static<typeof RuntimeEvent>
 export type RuntimeEventType = RuntimeEvent['type']

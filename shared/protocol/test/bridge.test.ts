@@ -7,6 +7,7 @@ import {
   bridgeDownloadFromRuntime,
   bridgeErrorHttpStatus,
   bridgeIpcChannel,
+  bridgeSearchResult,
   bridgeMethodsFrom,
   bridgeStatusFromRuntime,
   bridgeWebPath,
@@ -67,6 +68,19 @@ const download: Download = {
   file: '/home/ada/Downloads/trip.mp4',
   startedAt: now,
   updatedAt: now,
+}
+const publishing = {
+  enabled: true,
+  state: 'hashing',
+  files: 10,
+  hashed: 4,
+  bytes: 4096,
+  bytesHashed: 1024,
+  unreadable: 0,
+  published: 3,
+  pending: 1,
+  syncing: true,
+  current: 'films/trip.mp4',
 }
 const listing = {
   path: 'notes',
@@ -158,6 +172,37 @@ const table: { [N in BridgeChannelName]: { good: unknown[]; bad: unknown[]; resu
   cancelDownload: { good: [{ id: 'd1' }], bad: [{ id: '' }, { id: '../x' }, {}], result: { ...download, state: 'cancelled' }, badResult: {} },
   resumeDownload: { good: [{ id: 'abc_DEF-1' }], bad: [{ id: 'a b' }], result: download, badResult: { ...download, received: -1 } },
   revealDownload: { good: [{ id: 'd1' }], bad: [{ id: 1 }], result: { ok: true }, badResult: { ok: false } },
+  searchFiles: {
+    good: [{ name: 'ha' }, { name: 'harbour.png', limit: 500, cursor: 'WzEsImEiLCJiIl0' }, { sha256: 'AB'.repeat(32) }, { sha256: 'ab'.repeat(32), limit: 1 }],
+    bad: [
+      {},
+      { name: 'h' },
+      { name: 'x'.repeat(256) },
+      { sha256: 'ab'.repeat(31) },
+      { sha256: 'zz'.repeat(32) },
+      { name: 'harbour', sha256: 'ab'.repeat(32) },
+      { name: 'harbour', limit: 501 },
+      { name: 'harbour', cursor: '' },
+      { name: 'harbour', extra: 1 },
+    ],
+    result: {
+      results: [{ email: 'bob@example.com', name: 'trip.mp4', path: 'films/trip.mp4', size: 4096, sha256: 'ab'.repeat(32), online: false, mine: false }],
+      nextCursor: 'next',
+    },
+    badResult: { results: [{ email: 'bob@example.com', name: 'trip.mp4', path: 'films/trip.mp4', size: 4096, sha256: 'AB'.repeat(32), online: false, mine: false }] },
+  },
+  getPublishing: {
+    good: [{}],
+    bad: [{ enabled: true }],
+    result: publishing,
+    badResult: { ...publishing, state: 'busy' },
+  },
+  setPublishing: {
+    good: [{ enabled: true }, { enabled: false }],
+    bad: [{}, { enabled: 'yes' }, { enabled: true, root: '/x' }],
+    result: { ...publishing, enabled: false, state: 'off', error: { message: 'the tracker is unreachable', at: now } },
+    badResult: { ...publishing, error: 'unreachable' },
+  },
   openExternal: {
     good: [{ url: 'https://example.com/a?b=c' }, { url: 'http://example.com' }],
     bad: [{ url: 'javascript:alert(1)' }, { url: 'file:///etc/passwd' }, { url: 'flashback://peer/x' }, { url: 'https://a b' }],
@@ -293,11 +338,13 @@ t.test('events', async (t) => {
     { type: 'peer-removed', email: 'bob@example.com' },
     { type: 'download', download },
     { type: 'settings', settings },
+    { type: 'publishing', publishing: publishing as Extract<BridgeEvent, { type: 'publishing' }>['publishing'] },
   ]
   for (const e of events) t.ok(isBridgeEvent(e), `a ${e.type} event is valid`)
   t.notOk(isBridgeEvent({ type: 'status' }), 'a status event without its status is refused')
   t.notOk(isBridgeEvent({ type: 'reboot' }), 'an unknown event type is refused')
   t.notOk(isBridgeEvent({ type: 'download', download: { ...download, total: -5 } }), 'a download event with a negative total is refused')
+  t.notOk(isBridgeEvent({ type: 'publishing', publishing: { ...publishing, hashed: -1 } }), 'a publishing event with a negative count is refused')
 })
 
 t.test('web session body', async (t) => {
@@ -404,4 +451,13 @@ t.test('download actions: only a running download can be cancelled, only a cance
   for (const state of ['running', 'completed'] as const) {
     t.match(downloadActionRefusal('resume', state), /only a cancelled or failed one can be resumed/, `a ${state} one cannot`)
   }
+})
+
+t.test('registry hits become search results, my own marked', async (t) => {
+  const hit = { email: 'Ada@Example.com', fingerprint: 'cd'.repeat(32), path: 'films/trip.mp4', name: 'trip.mp4', sha256: 'ab'.repeat(32), size: 7, online: true }
+  const mine = bridgeSearchResult(hit, 'ada@example.com')
+  t.same(mine, { email: 'Ada@Example.com', name: 'trip.mp4', path: 'films/trip.mp4', size: 7, sha256: 'ab'.repeat(32), online: true, mine: true }, 'the fields the UI needs, mine matched without case')
+  t.equal(bridgeSearchResult(hit, 'bob@example.com').mine, false, "someone else's file is not mine")
+  t.equal(bridgeSearchResult(hit, null).mine, false, 'without an e-mail nothing is mine')
+  t.ok(checkBridgeResult('searchFiles', { results: [mine] }), 'a mapped hit is a valid result')
 })

@@ -130,7 +130,8 @@ export const peerCommand: Command = {
     const dir = profileDir(values.profile, io.env, false)
 
     const logger = pino({ level: io.env.LOG_LEVEL ?? 'info', base: { pid: process.pid } }, io.stdout)
-    const runtime = await createPeerRuntime({ profileDir: dir, logger })
+    // --publish is this run's: the profile's own `publish` setting (the UI's switch) is left as it is.
+    const runtime = await createPeerRuntime({ profileDir: dir, logger, ...(values.publish === true ? { publish: true } : {}) })
     if (Object.keys(patch).length > 0) {
       await runtime.updateSettings(patch)
       logger.info({ profile: dir, saved: Object.keys(patch) }, 'settings saved')
@@ -169,8 +170,8 @@ export const peerCommand: Command = {
     const trackerUrl = runtime.settings().trackerUrl
     tell(io, `Sharing ${runtime.settings().shareRoot} as ${status.email} on port ${status.server?.port} (access: ${status.server?.access}); online at ${trackerUrl}.`)
 
-    // The matchmaker (always; "matchmaker observed address") and, with --publish, the registry publisher.
-    const extras = await startPeerExtras(runtime, dir, logger, { publish: values.publish === true })
+    // The matchmaker (always; "matchmaker observed address"). Publishing runs inside the runtime.
+    const extras = await startPeerExtras(runtime, logger)
 
     let web: WebUi | undefined
     if (webUiPort !== undefined) {
@@ -187,7 +188,7 @@ export const peerCommand: Command = {
     const signal = await io.stopSignal
     logger.info({ signal }, 'stopping')
     await web?.close().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing the web UI failed'))
-    await extras.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'stopping the matchmaker or publisher failed'))
+    await extras.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'stopping the matchmaker failed'))
     await runtime.stop()
     return 0
   },

@@ -169,6 +169,16 @@ t.test('bridge calls over HTTP: method, size, type and schema checks; a round tr
   const badFolder = await callBridge(web, cookie, 'setSettings', { ...settings, shareRoot: join(base, 'nope') })
   t.match([badFolder.status, badFolder.json], [400, { error: 'validation_failed', field: 'shareRoot' }], 'a missing share folder is 400 naming the field')
 
+  // The registry channels come with the channel table: validated, answered and evented like the others.
+  t.match(await callBridge(web, cookie, 'searchFiles', { name: 'x' }), { status: 400, json: { error: 'validation_failed' } }, 'searchFiles: a one-character name is 400')
+  t.match(await callBridge(web, cookie, 'searchFiles', { name: 'plan', sha256: 'ab'.repeat(32) }), { status: 400 }, 'searchFiles: a name and a hash at once is 400')
+  t.match(await callBridge(web, cookie, 'searchFiles', { name: 'plan' }), { status: 200, json: { results: [] } }, 'searchFiles answers from the real tracker (nothing published yet)')
+  t.match(await callBridge(web, cookie, 'getPublishing'), { status: 200, json: { enabled: false, state: 'off' } }, 'getPublishing: off')
+  t.match(await callBridge(web, cookie, 'setPublishing', { enabled: 'yes' }), { status: 400, json: { error: 'validation_failed' } }, 'setPublishing checks its argument')
+  t.match(await callBridge(web, cookie, 'setPublishing', { enabled: true }), { status: 200, json: { enabled: true } }, 'setPublishing turns it on')
+  await events.next((e) => (e as BridgeEvent).type === 'publishing')
+  t.pass('publishing events reach the browser over SSE')
+
   const closing = web.close()
   await events.closed
   await closing

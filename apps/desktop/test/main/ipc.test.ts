@@ -76,6 +76,18 @@ t.test('a call from the app page reaches the implementation with the validated a
   t.same(core.calls.at(-1), { name: 'getStatus', args: {} }, 'a missing argument is passed as {}')
 })
 
+t.test('the registry channels are handled like every other: search by name or hash, publishing on and off', async (t) => {
+  const core = fakeCore()
+  const search = createBridgeHandler('searchFiles', core, { log: recordingLogger() })
+  t.same(await search(invokeEvent(APP_PAGE), { name: 'holiday', limit: 20 }), core.results.searchFiles, 'a name search reaches the runtime')
+  await search(invokeEvent(APP_PAGE), { sha256: 'AB'.repeat(32), cursor: 'next' })
+  t.same(core.calls.map((c) => [c.name, c.args]), [['searchFiles', { name: 'holiday', limit: 20 }], ['searchFiles', { sha256: 'AB'.repeat(32), cursor: 'next' }]], 'and a hash search with its cursor, as given')
+  const publish = createBridgeHandler('setPublishing', core, { log: recordingLogger() })
+  t.same(await publish(invokeEvent(APP_PAGE), { enabled: true }), core.results.setPublishing, 'the publishing switch reaches the runtime')
+  const refused = await search(invokeEvent('https://evil.example/'), { name: 'holiday' }).then(() => null, (e: unknown) => e)
+  t.ok(refused, 'a foreign page cannot search')
+})
+
 t.test('a bad payload is refused before the implementation is called', async (t) => {
   const core = fakeCore()
   const cases: Array<[string, string, unknown, string | undefined]> = [
@@ -88,6 +100,10 @@ t.test('a bad payload is refused before the implementation is called', async (t)
     ['a string instead of an object', 'listPeers', 'refresh', undefined],
     ['a download id with slashes', 'cancelDownload', { id: '../x' }, 'id'],
     ['settings missing most fields', 'setSettings', { email: 'a@b.co' }, undefined],
+    ['a one-character search', 'searchFiles', { name: 'x' }, undefined],
+    ['a search by name and hash at once', 'searchFiles', { name: 'holiday', sha256: 'ab'.repeat(32) }, undefined],
+    ['a hash that is not hex', 'searchFiles', { sha256: 'zz'.repeat(32) }, undefined],
+    ['publishing switched with a string', 'setPublishing', { enabled: 'yes' }, 'enabled'],
   ]
   for (const [name, channel, payload, field] of cases) {
     const handler = createBridgeHandler(channel as 'getStatus', core, { log: recordingLogger() })

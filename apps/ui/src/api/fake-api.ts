@@ -6,6 +6,8 @@
 import {
   BridgeError,
   bridgeMethodsFrom,
+  bridgeSearchResult,
+  SEARCH_PAGE_DEFAULT,
   checkBridgeArgs,
   downloadActionRefusal,
   settingsProblems,
@@ -21,6 +23,8 @@ import {
   type FileListing,
   type FlashbackApi,
   type PeerView,
+  type PublishingStatus,
+  type SearchHit,
   type Settings,
   type SettingsDefaults,
   type Status,
@@ -59,6 +63,10 @@ export interface FakeApiOptions {
   shareRoot?: string
   /** Whether the shell can show a file in its folder (default true, like the desktop; web mode cannot). */
   canReveal?: boolean
+  /** Publishing my share at start (default off); e.g. `{ enabled: true, state: 'hashing', hashed: 96 }` for screenshots. */
+  publishing?: Partial<PublishingStatus>
+  /** How many files the simulated share has when publishing hashes it (default 240). */
+  publishFiles?: number
 }
 
 export interface FakeControl {
@@ -78,6 +86,8 @@ export interface FakeControl {
   emit(event: BridgeEvent): void
   /** Makes the next calls of `name` fail with this error (until cleared with null). */
   failNext(name: string, error: { error: string; message: string } | null): void
+  /** Changes the publishing status (a problem, progress) and emits the event. */
+  setPublishing(patch: Partial<PublishingStatus>): void
   /** Stops timers. */
   close(): void
 }
@@ -168,6 +178,11 @@ class FakeHouse {
     return { name, path, type: 'file', size: this.bytes(path)?.length ?? 0, mtime: node.mtime, mime: node.spec?.mime ?? 'application/octet-stream' }
   }
 
+  /** Every file (the generated big folder left out): what a publisher would put in the registry. */
+  files(): FileEntry[] {
+    return [...this.nodes.entries()].filter(([, n]) => n.type === 'file').map(([path]) => this.entry(path)).filter((e): e is FileEntry => e !== null)
+  }
+
   list(path: string, cursor: string | undefined, limit: number): FileListing {
     const node = this.node(path)
     if (!node) throw new BridgeError('not_found', `There is no folder “${path}” here.`)
@@ -199,6 +214,27 @@ interface FakePeer {
   /** Why visiting fails, when it does. */
   visitError?: { error: string; message: string }
 }
+
+/** A stand-in for SHA-256 (the fake runs in browsers too, without node:crypto): 64 hex digits that depend on the bytes only. */
+function fakeSha256(bytes: Uint8Array): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193) >>> 0
+  let x = (h ^ bytes.length) >>> 0 || 1
+  let hex = ''
+  for (let i = 0; i < 8; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    hex += x.toString(16).padStart(8, '0')
+  }
+  return hex
+}
+
+const PUBLISHING_OFF: PublishingStatus = { enabled: false, state: 'off', files: 0, hashed: 0, bytes: 0, bytesHashed: 0, unreadable: 0, published: 0, pending: 0, syncing: true }
+/** Bytes of one simulated file while publishing hashes the share. */
+const PUBLISH_FILE_BYTES = 1_250_000
 
 export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
   const now = options.now ?? (() => Date.now())
@@ -284,6 +320,62 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
   const downloads = new Map<string, Download>()
   let downloadSeq = 0
 
+  // ---- the tracker's file registry: what alice, carol (offline, a copy of alice's lake) and frank publish ----
+  const carolHouse = new FakeHouse(
+    {
+      'photos/lake.svg': aliceHouse()['photos/lake.svg'] as FakeFileSpec,
+      'recipes/soup.md': { content: '# Soup\n\nLeeks, potatoes, time.\n', mime: 'text/markdown', ageDays: 40 },
+    },
+    now,
+  )
+  const publishers: [string, FakeHouse][] = [
+    ['alice@example.com', (peers.get('alice@example.com') as FakePeer).house as FakeHouse],
+    ['carol@example.com', carolHouse],
+    ['frank@example.com', (peers.get('frank@example.com') as FakePeer).house as FakeHouse],
+  ]
+  const hashes = new Map<string, string>()
+  const hashOf = (owner: string, house: FakeHouse, path: string) => {
+    const key = `${owner}\n${path}`
+    let h = hashes.get(key)
+    if (!h) {
+      h = fakeSha256(house.bytes(path) ?? new Uint8Array())
+      hashes.set(key, h)
+    }
+    return h
+  }
+  const registryHits = (): SearchHit[] => {
+    const hits: SearchHit[] = []
+    const add = (email: string, house: FakeHouse, online: boolean) => {
+      for (const f of house.files()) hits.push({ email, fingerprint: fp('0f'), path: f.path, name: f.name, sha256: hashOf(email, house, f.path), size: f.size, online })
+    }
+    for (const [email, house] of publishers) add(email, house, peers.get(email)?.view.status === 'online')
+    if (publishing.enabled && publishing.state === 'idle' && status.email) add(status.email, mine, status.broadcasting)
+    const rank = (h: SearchHit) => (h.online ? 0 : 1)
+    return hits.sort((a, b) => rank(a) - rank(b) || a.email.localeCompare(b.email) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  }
+
+  // ---- publishing my share: simulated hashing, advanced by tick() ----
+  let publishing: PublishingStatus = { ...PUBLISHING_OFF, ...options.publishing }
+  const publishTotal = options.publishFiles ?? 240
+  const myPaths = mine.files().map((f) => f.path)
+  const setPublishingStatus = (next: PublishingStatus) => {
+    publishing = next
+    emit({ type: 'publishing', publishing: structuredClone(publishing) })
+  }
+  const advancePublishing = (seconds: number) => {
+    if (!publishing.enabled) return
+    if (publishing.state === 'scanning') {
+      setPublishingStatus({ ...publishing, state: 'hashing', files: publishTotal, bytes: publishTotal * PUBLISH_FILE_BYTES, current: myPaths[0] ?? 'notes.txt' })
+    } else if (publishing.state === 'hashing') {
+      const hashed = Math.min(publishing.files, publishing.hashed + Math.max(1, Math.round(seconds * 40)))
+      const { current: _c, ...rest } = publishing
+      const next: PublishingStatus = { ...rest, hashed, bytesHashed: hashed * PUBLISH_FILE_BYTES, published: Math.max(0, hashed - 4), pending: Math.min(4, hashed) }
+      if (hashed >= publishing.files) Object.assign(next, { state: 'idle', published: hashed, pending: 0 })
+      else next.current = myPaths[hashed % Math.max(1, myPaths.length)] ?? 'notes.txt'
+      setPublishingStatus(next)
+    }
+  }
+
   const emit = (event: BridgeEvent) => {
     for (const l of [...listeners]) {
       try {
@@ -319,6 +411,7 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
   }
 
   const tick = (seconds = 0.25) => {
+    advancePublishing(seconds)
     for (const d of downloads.values()) {
       if (d.state !== 'running') continue
       const total = d.total ?? 0
@@ -531,6 +624,31 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
       openedUrls.push(a.url)
       return { opened: true }
     },
+    searchFiles: (a: BridgeArgs<'searchFiles'>) => {
+      requireSettings()
+      const limit = a.limit ?? SEARCH_PAGE_DEFAULT
+      const start = a.cursor ? Number(a.cursor) : 0
+      if (!Number.isInteger(start) || start < 0) throw new BridgeError('validation_failed', 'This cursor was not handed out by the tracker.')
+      let match: (h: SearchHit) => boolean
+      if ('name' in a) {
+        const name = a.name.trim().toLowerCase()
+        if (name.length < 2) throw new BridgeError('validation_failed', 'Type at least 2 characters of the name.', 'name')
+        match = (h) => h.name.toLowerCase().includes(name)
+      } else {
+        const sha256 = a.sha256.toLowerCase()
+        match = (h) => h.sha256 === sha256
+      }
+      const hits = registryHits().filter(match)
+      const results = hits.slice(start, start + limit).map((h) => bridgeSearchResult(h, status.email))
+      return start + limit < hits.length ? { results, nextCursor: String(start + limit) } : { results }
+    },
+    getPublishing: () => publishing,
+    setPublishing: (a: BridgeArgs<'setPublishing'>) => {
+      requireSettings()
+      if (a.enabled && !publishing.enabled) setPublishingStatus({ ...PUBLISHING_OFF, enabled: true, state: 'scanning' })
+      else if (!a.enabled) setPublishingStatus({ ...PUBLISHING_OFF })
+      return publishing
+    },
   }
 
   const control: FakeControl = {
@@ -560,6 +678,9 @@ export function createFakeApi(options: FakeApiOptions = {}): FakeFlashbackApi {
     failNext(name, error) {
       if (error) failures.set(name, error)
       else failures.delete(name)
+    },
+    setPublishing(patch) {
+      setPublishingStatus({ ...publishing, ...patch })
     },
     close() {
       for (const t of timers) clearInterval(t)

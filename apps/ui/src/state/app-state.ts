@@ -8,6 +8,7 @@ import {
   type Download,
   type PeersReply,
   type PeerView,
+  type PublishingStatus,
   type Settings,
   type SettingsDefaults,
   type Status,
@@ -30,6 +31,8 @@ export interface AppState {
   peersUpdatedAt: string | null
   /** Newest first. */
   downloads: Download[]
+  /** Publishing my share to the file registry; null until asked. */
+  publishing: PublishingStatus | null
 }
 
 export const initialState: AppState = {
@@ -44,6 +47,7 @@ export const initialState: AppState = {
   trackerError: null,
   peersUpdatedAt: null,
   downloads: [],
+  publishing: null,
 }
 
 export type Action =
@@ -51,6 +55,7 @@ export type Action =
   | { type: 'load-failed'; message: string; unauthorized: boolean }
   | { type: 'peers-loaded'; reply: PeersReply }
   | { type: 'peers-failed'; message: string }
+  | { type: 'publishing-loaded'; publishing: PublishingStatus }
   | { type: 'event'; event: BridgeEvent }
 
 const byEmail = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
@@ -99,6 +104,8 @@ export function reduce(state: AppState, action: Action): AppState {
       }
     case 'peers-failed':
       return { ...state, peersError: action.message }
+    case 'publishing-loaded':
+      return { ...state, publishing: action.publishing }
     case 'event':
       return reduceEvent(state, action.event)
   }
@@ -124,6 +131,8 @@ export function reduceEvent(state: AppState, event: BridgeEvent): AppState {
       return state.peers === null ? state : { ...state, peers: state.peers.filter((p) => !byEmail(p.email, event.email)) }
     case 'download':
       return { ...state, downloads: upsertDownload(state.downloads, event.download) }
+    case 'publishing':
+      return { ...state, publishing: event.publishing }
   }
 }
 

@@ -42,7 +42,10 @@ export class AppStore {
         status,
         downloads: downloads.downloads,
       })
-      if (settingsReply.settings) void this.refreshPeers(false)
+      if (settingsReply.settings) {
+        void this.refreshPeers(false)
+        void this.refreshPublishing()
+      }
     } catch (e) {
       const err = toBridgeError(e)
       this.dispatch({ type: 'load-failed', message: err.message, unauthorized: err.code === 'unauthorized' })
@@ -55,6 +58,15 @@ export class AppStore {
       this.dispatch({ type: 'peers-loaded', reply })
     } catch (e) {
       this.dispatch({ type: 'peers-failed', message: toBridgeError(e).message })
+    }
+  }
+
+  /** Publishing's state; a failure leaves it unknown (the card then offers the switch alone). */
+  async refreshPublishing(): Promise<void> {
+    try {
+      this.dispatch({ type: 'publishing-loaded', publishing: await this.api.getPublishing() })
+    } catch {
+      // events bring it later, or the Settings card asks again
     }
   }
 

@@ -109,3 +109,13 @@ t.test('the store follows the bridge', async (t) => {
   t.equal(s2.getState().phase, 'unauthorized', 'an unauthorized load shows the token page')
   s2.stop()
 })
+
+t.test('publishing: loaded, then kept current by events', async (t) => {
+  t.equal(loaded.publishing, null, 'unknown until asked')
+  const off = { enabled: false, state: 'off' as const, files: 0, hashed: 0, bytes: 0, bytesHashed: 0, unreadable: 0, published: 0, pending: 0, syncing: true }
+  const s1 = reduce(loaded, { type: 'publishing-loaded', publishing: off })
+  t.same(s1.publishing, off, 'a getPublishing answer is stored')
+  const hashing = { ...off, enabled: true, state: 'hashing' as const, files: 10, hashed: 3, current: 'a/b.bin' }
+  const s2 = reduceEvent(s1, { type: 'publishing', publishing: hashing })
+  t.same(s2.publishing, hashing, 'a publishing event replaces it')
+})

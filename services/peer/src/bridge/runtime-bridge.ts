@@ -22,12 +22,14 @@ import {
   BridgeErrorCode,
   bridgeDownloadFromRuntime,
   bridgeMethodsFrom,
+  bridgeSearchResult,
   bridgeStatusFromRuntime,
   checkBridgeArgs,
   downloadActionRefusal,
   electronRemoteFileUrl,
   ErrorCode,
   mergePeers,
+  SEARCH_PAGE_DEFAULT,
   settingsProblems,
   STATUS_MAX_ERRORS,
   webRemoteFileUrl,
@@ -326,6 +328,9 @@ export function createRuntimeBridge(runtime: PeerRuntime, shell: BridgeShellHook
       case 'friends_changed':
         publishChanges()
         return
+      case 'publishing':
+        emit({ type: 'publishing', publishing: event.publishing })
+        return
       case 'download':
         measure(event.download)
         if (event.download.state === 'failed' && event.download.error) {
@@ -511,6 +516,30 @@ export function createRuntimeBridge(runtime: PeerRuntime, shell: BridgeShellHook
     openExternal: async (args) => {
       if (!shell.openExternal) return { opened: false }
       return { opened: await shell.openExternal(args.url) }
+    },
+
+    searchFiles: async (args) => {
+      requireConfigured()
+      let term: { name: string } | { sha256: string }
+      if ('name' in args) {
+        const name = args.name.trim()
+        if (name.length < 2) throw new BridgeError(ErrorCode.validation, 'Type at least 2 characters of the name.', 'name')
+        term = { name }
+      } else term = { sha256: args.sha256.toLowerCase() }
+      const page = await runtime.searchRegistry(term, {
+        limit: args.limit ?? SEARCH_PAGE_DEFAULT,
+        ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
+      })
+      const me = runtime.status().email ?? runtime.settings().email ?? null
+      const results = page.hits.slice(0, args.limit ?? SEARCH_PAGE_DEFAULT).map((hit) => bridgeSearchResult(hit, me))
+      return page.nextCursor ? { results, nextCursor: page.nextCursor.slice(0, 2048) } : { results }
+    },
+
+    getPublishing: async () => runtime.publishing(),
+
+    setPublishing: async (args) => {
+      requireConfigured()
+      return runtime.setPublishing(args.enabled)
     },
   }
 

@@ -2,7 +2,7 @@
  * The publisher: keeps the tracker's file registry in step with the share, in the background.
  *
  *   const publisher = await startPublisher({ root, registry, logger, cacheFile })
- *   publisher.progress()    // { state, files, hashed, bytes, bytesHashed, published, pending }
+ *   publisher.progress()    // { state, files, hashed, bytes, bytesHashed, unreadable, current, published, pending, … }
  *   await publisher.stop()  // entries stay at the tracker (marked offline once the broadcast ends)
  *
  * 1. Scan the share (regular files the peer server would serve; see scan.ts).
@@ -53,6 +53,9 @@ export interface PublisherOptions {
   syncDelayMs?: number
   /** Between progress lines while hashing (default 5 s). */
   progressIntervalMs?: number
+  /** Told the progress after it changed (at most every `progressEventIntervalMs`, default 250 ms), and once stopped. */
+  onProgress?: (progress: PublishProgress) => void
+  progressEventIntervalMs?: number
   /** First retry delay after a tracker failure (default 2 s), doubled up to backoffMaxMs (default 5 min). */
   backoffBaseMs?: number
   backoffMaxMs?: number
@@ -69,6 +72,10 @@ export interface PublishProgress {
   hashed: number
   bytes: number
   bytesHashed: number
+  /** Files that could not be read (retried when they change). */
+  unreadable: number
+  /** The file being hashed now. */
+  current?: string
   /** Entries the tracker holds for us, as far as we know. */
   published: number
   /** Entries still to publish or remove. */
@@ -141,6 +148,8 @@ class SharePublisher implements Publisher {
   #sentSinceInStep = 0
   #truncatedWarned = false
   #idleWaiters: (() => void)[] = []
+  #current: string | undefined
+  #notifyTimer: NodeJS.Timeout | undefined
 
   constructor(options: PublisherOptions, cache: HashCache) {
     this.#opts = options
@@ -186,6 +195,9 @@ class SharePublisher implements Publisher {
     await this.#cache.save().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'saving the hash cache failed'))
     this.#log.info({ published: this.#published.size }, 'publisher stopped')
     this.#checkIdle()
+    clearTimeout(this.#notifyTimer)
+    this.#notifyTimer = undefined
+    this.#opts.onProgress?.(this.progress())
   }
 
   rescan(): Promise<void> {
@@ -217,12 +229,24 @@ class SharePublisher implements Publisher {
       hashed,
       bytes,
       bytesHashed,
+      unreadable: this.#unreadable.size,
       published: this.#published.size,
       pending: this.#pendingCount(),
       syncing: this.#syncEnabled,
     }
+    if (this.#current !== undefined && !this.#stopped) progress.current = this.#current
     if (this.#lastError) progress.error = this.#lastError
     return progress
+  }
+
+  /** Tell `onProgress` soon (changes within one interval make one call). */
+  #notify(): void {
+    if (!this.#opts.onProgress || this.#stopped || this.#notifyTimer) return
+    this.#notifyTimer = setTimeout(() => {
+      this.#notifyTimer = undefined
+      if (!this.#stopped) this.#opts.onProgress?.(this.progress())
+    }, this.#opts.progressEventIntervalMs ?? 250)
+    this.#notifyTimer.unref()
   }
 
   #isIdle(): boolean {
@@ -239,6 +263,7 @@ class SharePublisher implements Publisher {
   }
 
   #checkIdle(): void {
+    this.#notify()
     if (this.#idleWaiters.length === 0 || !this.#isIdle()) return
     const waiters = this.#idleWaiters
     this.#idleWaiters = []
@@ -250,6 +275,7 @@ class SharePublisher implements Publisher {
     const run = this.#chain.then(async () => {
       if (this.#stopped) return
       this.#scanning++
+      this.#notify()
       try {
         await task()
       } catch (err) {
@@ -349,6 +375,8 @@ class SharePublisher implements Publisher {
         this.#queue.delete(path)
         const entry = this.#index.get(path)
         if (!entry || entry.sha256) continue
+        this.#current = path
+        this.#notify()
         let sha256: string
         try {
           sha256 = await hashFile(join(this.#root, ...path.split('/')), {
@@ -383,6 +411,7 @@ class SharePublisher implements Publisher {
         }
       }
     } finally {
+      this.#current = undefined
       this.#stopProgressLog()
       if (!this.#stopped) {
         this.#logHashed()
@@ -495,6 +524,7 @@ class SharePublisher implements Publisher {
 
   /** Sync soon: after `delayMs`, or right after the sync under way. */
   #requestSync(delayMs = this.#opts.syncDelayMs ?? 1000): void {
+    this.#notify()
     if (this.#stopped || !this.#syncEnabled) return
     if (this.#syncRunning) {
       this.#syncAgain = true
@@ -572,6 +602,7 @@ class SharePublisher implements Publisher {
 
   #onSyncError(err: unknown, batch: string[]): void {
     this.#lastError = describeError(err)
+    this.#notify()
     if (err instanceof TrackerHttpError && !isTransientTrackerError(err)) {
       if (err.status === 409) {
         this.#quotaReached = true

@@ -33,6 +33,12 @@ export type SearchTerm = { name: string } | { sha256: string }
 
 const MAX_SEARCH_PAGES = 1000
 
+const searchQuery = (term: SearchTerm, limit: number | undefined) => {
+  const query = new URLSearchParams('name' in term ? { name: term.name } : { sha256: term.sha256 })
+  if (limit !== undefined) query.set('limit', String(limit))
+  return query
+}
+
 export class RegistryClient implements RegistryApi {
   readonly url: URL
   readonly #http: TrackerHttp
@@ -64,11 +70,23 @@ export class RegistryClient implements RegistryApi {
     return this.#http.json(UnpublishReply, { method: 'DELETE', path: `${REGISTRY_API_PREFIX}/files?all=true`, signal })
   }
 
+  /**
+   * One page of hits (online publishers first) and the cursor of the next page when there is one: what a UI that
+   * shows results page by page needs. `cursor` comes from an earlier page of the same term.
+   */
+  async searchPage(term: SearchTerm, options: { limit?: number; cursor?: string; signal?: AbortSignal } = {}): Promise<{ hits: SearchHit[]; nextCursor?: string }> {
+    const query = searchQuery(term, options.limit)
+    if (options.cursor !== undefined) query.set('cursor', options.cursor)
+    const path = `${REGISTRY_API_PREFIX}/search?${query.toString()}`
+    const { value, headers } = await this.#http.jsonWithHeaders(SearchReply, { method: 'GET', path, signal: options.signal })
+    const next = this.#http.relativePath(parseNextLink(header(headers, 'link')))
+    const nextCursor = next?.startsWith(`${REGISTRY_API_PREFIX}/search?`) ? new URLSearchParams(next.slice(next.indexOf('?') + 1)).get('cursor') : null
+    return nextCursor ? { hits: value, nextCursor } : { hits: value }
+  }
+
   /** Search page by page (online publishers first), following `Link: rel="next"`. */
   async *searchPages(term: SearchTerm, options: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<SearchHit[]> {
-    const query = new URLSearchParams('name' in term ? { name: term.name } : { sha256: term.sha256 })
-    if (options.pageSize !== undefined) query.set('limit', String(options.pageSize))
-    let path: string | undefined = `${REGISTRY_API_PREFIX}/search?${query.toString()}`
+    let path: string | undefined = `${REGISTRY_API_PREFIX}/search?${searchQuery(term, options.pageSize).toString()}`
     const seen = new Set<string>()
     for (let page = 0; path !== undefined && page < MAX_SEARCH_PAGES; page++) {
       seen.add(path)

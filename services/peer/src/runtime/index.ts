@@ -1,8 +1,9 @@
 /** The peer runtime's public API (re-exported by @flashback/peer). */
 export { createPeerRuntime, exitCodeFor, PeerRuntime, RUNTIME_VERSION, type PeerRuntimeOptions, type RunningPeerServer, type RuntimeTiming, type StartOptions } from './runtime.js'
-export { Profile, ProfileConfig, CONFIG_FILE, FRIENDS_FILE, PEERS_FILE, IDENTITY_DIR, type ProfileConfigPatch, type StartConfig, type CachedPeerAddress } from './profile.js'
+export { Profile, ProfileConfig, CONFIG_FILE, FRIENDS_FILE, PEERS_FILE, HASH_CACHE_FILE, IDENTITY_DIR, type ProfileConfigPatch, type StartConfig, type CachedPeerAddress } from './profile.js'
 export { RuntimeEvents, type RuntimeEventInput, type RuntimeEventListener } from './events.js'
 export { TrackerClient, trackerVerification, isTransientTrackerError, type TrackerClientOptions } from './tracker-client.js'
+export { Publishing, type PublishingOptions } from './publishing.js'
 export { TrackerPresence, backoffDelay, heartbeatInterval, type PresenceOptions, type PresenceTiming } from './presence.js'
 export { PeerConnector, PeerConnection, isConnectionFailure, type AddressCache, type PeerConnectorOptions } from './peer-connector.js'
 export { PeerClient, FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, type RemoteFetchOptions, type RemoteFile, type ReadTextResult, type PeerDownloadOptions } from './peer-client.js'

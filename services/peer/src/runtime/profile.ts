@@ -5,6 +5,7 @@
  *   <profile>/config.json                  settings (e-mail, share root, tracker, binding, access, port)
  *   <profile>/friends.json                 friends: e-mail, fingerprint, nickname
  *   <profile>/peers.json                   cache: the address that last answered for each peer
+ *   <profile>/hash-cache.json              cache: SHA-256 of shared files by path, size and mtime (publishing)
  *
  * Every file is validated with TypeBox when loaded (errors name the file and the field) and written
  * atomically (temp file + fsync + rename), so a crash never leaves half a file.
@@ -26,6 +27,8 @@ import { ProfileError } from './errors.js'
 export const CONFIG_FILE = 'config.json'
 export const FRIENDS_FILE = 'friends.json'
 export const PEERS_FILE = 'peers.json'
+/** The publisher's SHA-256 cache (path + size + mtime → hash), so a restart hashes only what changed. */
+export const HASH_CACHE_FILE = 'hash-cache.json'
 export const IDENTITY_DIR = 'identity'
 /** The address cache keeps at most this many peers (the least recently used go first). */
 export const PEER_CACHE_MAX = 1000
@@ -54,6 +57,8 @@ export const ProfileConfig = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     /** Where downloads go when no destination is given. */
     downloadDir: Type.Optional(AbsolutePath),
+    /** Publish the share to the tracker's file registry while the peer runs (hashed in the background). */
+    publish: Type.Optional(Type.Boolean()),
     /** Key type of a new identity (default p256; Chromium cannot use ed25519 certificates). */
     keyType: Type.Optional(Type.Union([Type.Literal('p256'), Type.Literal('ed25519')])),
   },

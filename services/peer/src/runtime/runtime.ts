@@ -21,11 +21,13 @@ import {
   type FriendInfo,
   type PeerBroadcast,
   type PeerStatusReport,
+  type PublishingStatus,
   type RuntimeStatus,
   type ServerStatus,
 } from '@flashback/protocol'
 import { normalizeFingerprint, type Identity } from '@flashback/identity'
 import { startPeerServer, type PeerServerOptions } from '../server/peer-server.js'
+import { RegistryClient, type SearchTerm } from '../publish/registry-client.js'
 import { PeerHttpError, ProfileError, RuntimeError, TrackerUnreachableError, toErrorInfo } from './errors.js'
 import { RuntimeEvents } from './events.js'
 import { FriendsMonitor } from './friends.js'
@@ -35,7 +37,8 @@ import { silentLogger, type Logger } from './logger.js'
 import { PeerClient, type PeerDownloadOptions, type ReadTextResult, type RemoteFetchOptions, type RemoteFile } from './peer-client.js'
 import { PeerConnector } from './peer-connector.js'
 import { TrackerPresence, type PresenceTiming } from './presence.js'
-import { Profile, type ProfileConfig, type ProfileConfigPatch } from './profile.js'
+import { HASH_CACHE_FILE, Profile, type ProfileConfig, type ProfileConfigPatch } from './profile.js'
+import { Publishing } from './publishing.js'
 import { TrackerClient, trackerVerification } from './tracker-client.js'
 import pkg from '../../package.json' with { type: 'json' }
 
@@ -57,6 +60,8 @@ export interface RuntimeTiming extends PresenceTiming {
   trackerRequestTimeoutMs?: number
   /** Least time between two progress events of one download (default 250 ms). */
   downloadProgressIntervalMs?: number
+  /** Least time between two `publishing` events while the share is hashed (default 250 ms). */
+  publishProgressIntervalMs?: number
 }
 
 /** What the runtime needs of a started peer server (startPeerServer's result fits). */
@@ -77,6 +82,8 @@ export interface PeerRuntimeOptions {
   showDotfiles?: boolean
   /** Starts the peer server (default: startPeerServer from ../server). */
   startServer?: (options: PeerServerOptions) => Promise<RunningPeerServer>
+  /** Publish the share this run whatever the profile's `publish` setting says (the CLI's --publish), until `setPublishing`. */
+  publish?: boolean
 }
 
 export interface StartOptions {
@@ -91,11 +98,14 @@ interface Clients {
   key: string
   identity: Identity
   tracker: TrackerClient
+  /** The tracker's file registry (publishing and search), over the same identity and trust. */
+  registry: RegistryClient
   connector: PeerConnector
   peers: PeerClient
 }
 
 interface Running {
+  shareRoot: string
   server: RunningPeerServer
   serverStatus: ServerStatus
   presence: TrackerPresence
@@ -108,6 +118,9 @@ export class PeerRuntime {
   readonly events: RuntimeEvents
   readonly downloads: DownloadManager
   readonly #options: PeerRuntimeOptions
+  readonly #publishing: Publishing
+  /** This run's choice (--publish), until the setting is changed. */
+  #publishThisRun: boolean | undefined
   readonly #logger: Logger
   readonly #timing: RuntimeTiming
   #clients: Clients | undefined
@@ -122,6 +135,7 @@ export class PeerRuntime {
   private constructor(profile: Profile, options: PeerRuntimeOptions) {
     this.profile = profile
     this.#options = options
+    this.#publishThisRun = options.publish
     this.#logger = options.logger ?? silentLogger
     this.#timing = options.timing ?? {}
     this.events = new RuntimeEvents(this.#logger)
@@ -131,6 +145,14 @@ export class PeerRuntime {
       downloadDir: () => this.downloadDir,
       progressIntervalMs: this.#timing.downloadProgressIntervalMs ?? 250,
       logger: this.#logger,
+    })
+    this.#publishing = new Publishing({
+      events: this.events,
+      logger: this.#logger,
+      cacheFile: join(profile.dir, HASH_CACHE_FILE),
+      showDotfiles: options.showDotfiles ?? false,
+      enabled: () => this.#publishEnabled(),
+      ...(this.#timing.publishProgressIntervalMs === undefined ? {} : { progressEventIntervalMs: this.#timing.publishProgressIntervalMs }),
     })
   }
 
@@ -263,7 +285,7 @@ export class PeerRuntime {
       ...(this.#timing.friendCheckIntervalMs === undefined ? {} : { intervalMs: this.#timing.friendCheckIntervalMs }),
       ...(this.#timing.friendCheckTimeoutMs === undefined ? {} : { checkTimeoutMs: this.#timing.friendCheckTimeoutMs }),
     })
-    this.#running = { server, serverStatus, presence, friends, clients }
+    this.#running = { shareRoot: config.shareRoot, server, serverStatus, presence, friends, clients }
     this.#emitStatus()
 
     let first
@@ -281,6 +303,8 @@ export class PeerRuntime {
       if (first.state === 'retrying') throw new TrackerUnreachableError(error.message)
       throw new RuntimeError(first.state === 'email_taken' ? 'email_taken' : error.code, error.message)
     }
+    // Hashing runs in the background; a publisher that cannot start is reported, never fatal.
+    if (this.#publishEnabled()) await this.#publishing.start(config.shareRoot, clients.registry)
     return this.status()
   }
 
@@ -305,6 +329,8 @@ export class PeerRuntime {
 
   async #teardown(): Promise<void> {
     const running = this.#running
+    // Before the broadcast ends: the publisher saves its hash cache and stops syncing.
+    if (this.#publishing.active) await this.#publishing.stop()
     await this.downloads.stop()
     if (running) {
       await running.friends.stop()
@@ -352,6 +378,32 @@ export class PeerRuntime {
   /** One peer's broadcast, or undefined when it is not online. */
   async lookupPeer(email: string, options: { signal?: AbortSignal } = {}): Promise<PeerBroadcast | undefined> {
     return (await this.#getClients()).tracker.lookup(email, options.signal)
+  }
+
+  // ---- the file registry ----
+
+  /** Publishing my share: the setting, the state and the hashing progress. */
+  publishing(): PublishingStatus {
+    return this.#publishing.status()
+  }
+
+  /**
+   * Turn publishing on or off: saved in the profile (replacing this run's override) and applied at once while
+   * the peer runs (the publisher starts or stops; the entries stay at the tracker when it stops).
+   */
+  async setPublishing(enabled: boolean): Promise<PublishingStatus> {
+    await this.updateSettings({ publish: enabled })
+    this.#publishThisRun = undefined
+    const running = this.#running
+    if (running && !this.#stopping && enabled) await this.#publishing.start(running.shareRoot, running.clients.registry)
+    else if (!enabled && this.#publishing.active) await this.#publishing.stop()
+    else this.#publishing.emitStatus()
+    return this.#publishing.status()
+  }
+
+  /** One page of the tracker's file registry by name or SHA-256 (online publishers first). */
+  async searchRegistry(term: SearchTerm, options: { limit?: number; cursor?: string; signal?: AbortSignal } = {}) {
+    return (await this.#getClients()).registry.searchPage(term, options)
   }
 
   // ---- friends ----
@@ -456,6 +508,10 @@ export class PeerRuntime {
 
   // ---- internals ----
 
+  #publishEnabled(): boolean {
+    return this.#publishThisRun ?? this.settings().publish === true
+  }
+
   #emitStatus(): void {
     this.events.emit({ type: 'status', status: this.status() })
   }
@@ -498,6 +554,12 @@ export class PeerRuntime {
         verify,
         ...(this.#timing.trackerRequestTimeoutMs === undefined ? {} : { requestTimeoutMs: this.#timing.trackerRequestTimeoutMs }),
       })
+      const registry = new RegistryClient({
+        url: settings.trackerUrl as string,
+        identity: { certPem: identity.certPem, keyPem: identity.keyPem },
+        verify,
+        ...(this.#timing.trackerRequestTimeoutMs === undefined ? {} : { requestTimeoutMs: this.#timing.trackerRequestTimeoutMs }),
+      })
       const connector = new PeerConnector({
         client: { certPem: identity.certPem, keyPem: identity.keyPem },
         tracker,
@@ -509,7 +571,7 @@ export class PeerRuntime {
         ...(this.#timing.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: this.#timing.connectTimeoutMs }),
         ...(this.#timing.peerRequestTimeoutMs === undefined ? {} : { requestTimeoutMs: this.#timing.peerRequestTimeoutMs }),
       })
-      const clients: Clients = { key, identity, tracker, connector, peers: new PeerClient(connector) }
+      const clients: Clients = { key, identity, tracker, registry, connector, peers: new PeerClient(connector) }
       this.#clients = clients
       return clients
     })().finally(() => {
@@ -524,6 +586,7 @@ export class PeerRuntime {
     if (!clients) return
     await clients.connector.close()
     await clients.tracker.close()
+    await clients.registry.close()
   }
 }
 

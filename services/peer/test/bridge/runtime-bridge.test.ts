@@ -1,4 +1,5 @@
 import t from 'tap'
+import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
@@ -222,4 +223,100 @@ t.test('desktop hooks: folder picker, reveal and outside links go to the shell',
   await writeFile(join(downloads, 'x.bin'), 'done')
   t.equal((await failure(t, bridge.revealDownload({ id: 'missing' }), 'reveal an unknown download')).code, 'invalid_state', 'revealing an unknown download is refused')
   t.same(revealed, [], 'nothing was revealed')
+})
+
+t.test('publishing through the bridge: off, on (saved, hashed, published), off again; kept across a restart', async (t) => {
+  const tracker = await startTestTracker(t)
+  const base = t.testdir()
+  const alice = await makePeer(t, tracker, 'alice@example.com', {
+    base,
+    files: { 'music/harbour-song.ogg': patternBytes(2_000_000, 3), 'readme.txt': 'hello\n' },
+    timing: { publishProgressIntervalMs: 20 },
+  })
+  await alice.runtime.start({ requireTracker: true })
+  const { bridge, events } = bridgeFor(t, alice.runtime)
+  const publishing = () => events.filter((e): e is Extract<BridgeEvent, { type: 'publishing' }> => e.type === 'publishing').map((e) => e.publishing)
+
+  const off = await call(t, bridge, 'getPublishing')
+  t.match(off, { enabled: false, state: 'off', files: 0, hashed: 0, published: 0 }, 'publishing is off until turned on')
+  t.equal(off.error, undefined, 'with no error')
+
+  const on = await call(t, bridge, 'setPublishing', { enabled: true })
+  t.equal(on.enabled, true, 'turning it on answers the new status')
+  t.ok(['scanning', 'hashing', 'idle'].includes(on.state), `and the publisher runs at once (${on.state})`)
+  t.equal(alice.runtime.settings().publish, true, 'the setting is saved in the profile')
+  await waitFor(() => publishing().some((p) => p.state === 'idle' && p.pending === 0 && p.published === 4), 20_000, 'the share to be published')
+  const done = await call(t, bridge, 'getPublishing')
+  t.match(done, { enabled: true, state: 'idle', files: 4, hashed: 4, published: 4, pending: 0, syncing: true, unreadable: 0 }, 'every file hashed and published; events told the progress')
+  t.equal(done.bytesHashed, done.bytes, 'every byte hashed')
+  t.ok(publishing().every((p) => p.hashed <= p.files), 'progress never counts more hashed files than found')
+
+  const stopped = await call(t, bridge, 'setPublishing', { enabled: false })
+  t.match(stopped, { enabled: false, state: 'off' }, 'turning it off stops the publisher')
+  t.equal(alice.runtime.settings().publish, false, 'and is saved too')
+  t.equal(publishing().at(-1)?.state, 'off', 'an event says so')
+
+  await call(t, bridge, 'setPublishing', { enabled: true })
+  await alice.runtime.restart()
+  await waitFor(async () => (await bridge.getPublishing()).state === 'idle' && (await bridge.getPublishing()).published === 4, 20_000, 'publishing after the restart')
+  t.pass('the saved setting starts publishing again with the peer')
+  await alice.runtime.stop()
+  t.match(await call(t, bridge, 'getPublishing'), { enabled: true, state: 'waiting' }, 'while the peer is stopped, publishing waits for it')
+})
+
+t.test('searching the registry through the bridge: by name and hash, paging, online first, offline owners, nothing found, no tracker', async (t) => {
+  const tracker = await startTestTracker(t)
+  const base = t.testdir()
+  const song = patternBytes(300_000, 5)
+  const alice = await makePeer(t, tracker, 'alice@example.com', { base, files: { 'music/harbour-song.ogg': song, 'music/harbour-2.ogg': 'two', 'notes/harbour.md': '# Harbour\n' } })
+  const carol = await makePeer(t, tracker, 'carol@example.com', { base, files: { 'old/harbour-song.ogg': song } })
+  const bob = await makePeer(t, tracker, 'bob@example.com', { base })
+  for (const peer of [alice, carol, bob]) await peer.runtime.start({ requireTracker: true })
+  const published = async (peer: typeof alice, files: number) => {
+    await peer.runtime.setPublishing(true)
+    await waitFor(() => peer.runtime.publishing().state === 'idle' && peer.runtime.publishing().published === files, 20_000, `${peer.runtime.settings().email} to publish`)
+  }
+  // With the helper's default share (index.md, notes/plan.md).
+  await published(alice, 5)
+  await published(carol, 3)
+  await carol.runtime.stop()
+  const { bridge } = bridgeFor(t, bob.runtime)
+
+  const byName = await call(t, bridge, 'searchFiles', { name: ' HARBOUR ' })
+  t.same(
+    byName.results.map((r) => [r.email, r.path, r.online]),
+    [
+      ['alice@example.com', 'music/harbour-2.ogg', true],
+      ['alice@example.com', 'music/harbour-song.ogg', true],
+      ['alice@example.com', 'notes/harbour.md', true],
+      ['carol@example.com', 'old/harbour-song.ogg', false],
+    ],
+    'a name search matches part of the name without case: online owners first, carol (stopped) offline last',
+  )
+  const hit = byName.results.find((r) => r.path === 'music/harbour-song.ogg')
+  t.match(hit, { name: 'harbour-song.ogg', size: song.length, sha256: createHash('sha256').update(song).digest('hex'), mine: false }, 'a result has the name, size and content hash')
+  t.equal(byName.nextCursor, undefined, 'everything fit in one page')
+
+  const byHash = await call(t, bridge, 'searchFiles', { sha256: (hit?.sha256 ?? '').toUpperCase() })
+  t.same(byHash.results.map((r) => [r.email, r.online]), [['alice@example.com', true], ['carol@example.com', false]], 'a hash search finds every copy of the content, in any case')
+
+  const page1 = await call(t, bridge, 'searchFiles', { name: 'harbour', limit: 3 })
+  t.equal(page1.results.length, 3, 'a page holds at most `limit` results')
+  t.type(page1.nextCursor, 'string', 'and says there is more')
+  const page2 = await call(t, bridge, 'searchFiles', { name: 'harbour', limit: 3, cursor: page1.nextCursor as string })
+  t.same(page2.results.map((r) => r.email), ['carol@example.com'], 'the cursor gives the rest')
+  t.equal(page2.nextCursor, undefined, 'the last page has no cursor')
+
+  const { bridge: aliceBridge } = bridgeFor(t, alice.runtime)
+  t.ok((await aliceBridge.searchFiles({ name: 'harbour-song' })).results.some((r) => r.email === 'alice@example.com' && r.mine), "alice's own files are marked mine")
+
+  t.same((await call(t, bridge, 'searchFiles', { name: 'no such file anywhere' })).results, [], 'nothing found is an empty list, not an error')
+  const short = await failure(t, bridge.searchFiles({ name: ' a ' }), 'one character after trimming')
+  t.match(short, { code: 'validation_failed', field: 'name' }, 'a name of one character is refused, naming the field')
+  t.equal((await failure(t, (bridge.searchFiles as (a: unknown) => Promise<unknown>)({ sha256: 'abc' }), 'a short hash')).code, 'validation_failed', 'a hash that is not 64 hex digits is refused')
+
+  await tracker.close()
+  const down = await failure(t, bridge.searchFiles({ name: 'harbour' }), 'searching without a tracker')
+  t.equal(down.code, 'unavailable', 'an unreachable tracker is unavailable')
+  t.match(down.message, /tracker/, 'and the message names the tracker')
 })

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RegistryFile } from '@flashback/protocol'
 import { TrackerHttpError, TrackerUnreachableError } from '../../src/runtime/errors.js'
-import { startPublisher, type Publisher, type PublisherOptions } from '../../src/publish/publisher.js'
+import { startPublisher, type Publisher, type PublisherOptions, type PublishProgress } from '../../src/publish/publisher.js'
 import type { RegistryApi } from '../../src/publish/registry-client.js'
 import type { Logger } from '../../src/runtime/logger.js'
 
@@ -305,4 +305,23 @@ t.test('over a thousand files go in batches of 1000', async (t) => {
   await publisher.whenIdle()
   t.equal(registry.held.size, 2500, 'all 2500 are published')
   t.ok(registry.calls.filter((c) => c.startsWith('publish')).every((c) => Number(c.split(' ')[1]) <= 1000), 'no request carries more than 1000')
+})
+
+t.test('onProgress follows hashing: the file being hashed, counts, then idle, then stopped', async (t) => {
+  const files: Record<string, Buffer> = {}
+  for (let i = 0; i < 12; i++) files[`big/${String(i).padStart(2, '0')}.bin`] = Buffer.alloc(1024 * 1024, i)
+  const { root, cacheFile } = await setup(t, files)
+  const seen: PublishProgress[] = []
+  const publisher = await run(t, { root, cacheFile, registry: new FakeRegistry(), onProgress: (p) => seen.push(p), progressEventIntervalMs: 1 })
+  await publisher.whenIdle()
+  await until('the idle progress is told', () => seen.at(-1)?.state === 'idle' && seen.at(-1)?.pending === 0)
+  const hashing = seen.filter((p) => p.state === 'hashing')
+  t.ok(hashing.length > 0, `progress was told while hashing (${hashing.length} times)`)
+  t.ok(hashing.some((p) => typeof p.current === 'string' && p.current.startsWith('big/')), 'naming the file being hashed')
+  t.ok(hashing.every((p) => p.hashed <= p.files), 'never more hashed than found')
+  const last = seen.at(-1)
+  t.match(last, { state: 'idle', files: 12, hashed: 12, published: 12, unreadable: 0 }, 'the last one before stopping: all hashed and published')
+  t.equal(last?.current, undefined, 'and no file is being hashed')
+  await publisher.stop()
+  t.equal(seen.at(-1)?.state, 'stopped', 'stopping is told too')
 })
