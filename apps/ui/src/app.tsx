@@ -12,6 +12,7 @@ import { AppStore, useAppState } from './state/store.js'
 import { DownloadsScreen } from './screens/downloads-screen.js'
 import { HouseScreen } from './screens/house-screen.js'
 import { PeersScreen } from './screens/peers-screen.js'
+import { SearchScreen } from './screens/search-screen.js'
 import { SettingsScreen } from './screens/settings-screen.js'
 import { SetupScreen } from './screens/setup-screen.js'
 import { VisitScreen } from './screens/visit-screen.js'
@@ -84,6 +85,7 @@ function Root({ route }: { route: Route }) {
 
 const nav: { route: Route; label: string; icon: IconName; match: Route['name'][] }[] = [
   { route: { name: 'peers' }, label: 'Peers', icon: 'peers', match: ['peers', 'peer'] },
+  { route: { name: 'search' }, label: 'Search', icon: 'search', match: ['search'] },
   { route: { name: 'house', path: '' }, label: 'My house', icon: 'house', match: ['house'] },
   { route: { name: 'downloads' }, label: 'Downloads', icon: 'download', match: ['downloads'] },
   { route: { name: 'settings' }, label: 'Settings', icon: 'settings', match: ['settings'] },
@@ -122,6 +124,9 @@ function Shell({ route }: { route: Route }) {
       break
     case 'house':
       screen = <HouseScreen path={route.path} />
+      break
+    case 'search':
+      screen = <SearchScreen by={route.by} q={route.q} />
       break
     case 'downloads':
       screen = <DownloadsScreen />

@@ -2,8 +2,9 @@
  * Web mode in a real browser: Debian's Chromium (playwright-core, never a downloaded browser) against bob's web UI,
  * with a real tracker and two real peers in this process. Bob sees alice online, befriends her, visits her house,
  * reads index.md and follows its link, looks at a picture, plays and seeks a video (the /remote proxy sees Range),
- * downloads a file (same bytes), opens a hostile markdown file (nothing runs), and sees alice go offline when she
- * stops. Screenshots of the main screens land in apps/cli/test-output/.
+ * downloads a file (same bytes), finds a file alice published to the tracker's registry by searching its name and
+ * downloads it (same bytes) and opens its folder, publishes his own share from Settings (progress, then the count),
+ * opens a hostile markdown file (nothing runs), and sees alice go offline when she stops. Screenshots of the main screens land in apps/cli/test-output/.
  *
  * Runs when /usr/bin/chromium exists; skips with a message otherwise, unless E2E_REQUIRED=1 (CI), which fails.
  * Fixtures: fixtures/clip.webm (6 s VP8, a keyframe every 8 frames, with cues: seekable) and fixtures/picture.png,
@@ -13,6 +14,7 @@
  */
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -95,7 +97,7 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
 const skip = !available && !required ? `${CHROMIUM} is missing (apt-get install chromium; CI sets E2E_REQUIRED=1 to require it)` : false
 if (skip) t.comment(`browser tests SKIPPED: ${skip}`)
 
-t.test('bob uses web mode in Chromium against a real tracker and alice', { timeout: 110_000, skip }, async (t) => {
+t.test('bob uses web mode in Chromium against a real tracker and alice', { timeout: 180_000, skip }, async (t) => {
   t.ok(available, `Chromium is at ${CHROMIUM} (E2E_REQUIRED=1 needs it)`)
   if (!available) return
   if (!existsSync(join(uiDir, 'index.html'))) {
@@ -106,6 +108,7 @@ t.test('bob uses web mode in Chromium against a real tracker and alice', { timeo
   const tracker = await startTestTracker(t)
   const base = t.testdir()
   const archive = patternBytes(1_500_000, 11)
+  const survey = patternBytes(900_000, 13)
   const alice = await makePeer(t, base, tracker, ALICE, {
     files: {
       'index.md': `# Alice's house\n\nWelcome! Read [the plan](notes/plan.md) first.\n\n![The harbour](pictures/harbour.png)\n`,
@@ -113,6 +116,7 @@ t.test('bob uses web mode in Chromium against a real tracker and alice', { timeo
       'pictures/harbour.png': await readFile(join(here, 'fixtures', 'picture.png')),
       'videos/clip.webm': await readFile(join(here, 'fixtures', 'clip.webm')),
       'files/archive.bin': archive,
+      'data/harbour-survey.bin': survey,
       'hostile.md': HOSTILE_MARKDOWN,
     },
   })
@@ -178,7 +182,7 @@ t.test('bob uses web mode in Chromium against a real tracker and alice', { timeo
   await page.getByRole('heading', { name: HOUSE }).waitFor()
   const root = page.getByRole('list', { name: `Files in ${HOUSE}` })
   await root.waitFor()
-  for (const name of ['notes', 'pictures', 'videos', 'files', 'index.md', 'hostile.md']) {
+  for (const name of ['notes', 'pictures', 'videos', 'files', 'data', 'index.md', 'hostile.md']) {
     t.ok(await root.getByRole('link', { name, exact: true }).isVisible(), `her root lists ${name}`)
   }
   await page.screenshot({ path: screenshotPath('house') })
@@ -254,6 +258,43 @@ t.test('bob uses web mode in Chromium against a real tracker and alice', { timeo
   t.ok(saved.equals(archive), `the downloaded file has alice's bytes (${saved.length} bytes)`)
   await page.screenshot({ path: screenshotPath('downloads') })
 
+  // ---- search: alice publishes her share; bob finds a file by name and downloads it ----
+  await alice.runtime.setPublishing(true)
+  await until(() => alice.runtime.publishing().state === 'idle' && alice.runtime.publishing().published === 7 && alice.runtime.publishing().pending === 0, 30_000, 'alice to publish her share')
+  t.pass('alice published her share to the tracker (7 files hashed)')
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click()
+  await page.getByRole('textbox', { name: 'File name' }).fill('survey')
+  await page.getByRole('button', { name: 'Search', exact: true }).click()
+  const results = page.getByRole('list', { name: 'Search results' })
+  const found = results.getByRole('listitem', { name: `harbour-survey.bin from ${ALICE}` })
+  await found.waitFor({ timeout: 15_000 })
+  t.equal(await results.getByRole('listitem').count(), 1, 'one result for "survey"')
+  t.match(await found.innerText(), /●\s*Online/, 'alice is online')
+  t.match(await found.innerText(), /data\/harbour-survey\.bin/, 'with the path in her share')
+  t.equal(await found.getByTitle(createHash('sha256').update(survey).digest('hex')).count(), 1, 'and the SHA-256 of the file')
+  await page.screenshot({ path: screenshotPath('search') })
+  await found.getByRole('button', { name: `Download harbour-survey.bin from ${ALICE}` }).click()
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Downloads' }).click()
+  const surveyRow = page.getByRole('list', { name: 'Downloads' }).getByRole('listitem', { name: 'harbour-survey.bin' })
+  await surveyRow.getByRole('progressbar', { name: 'Done harbour-survey.bin' }).waitFor({ timeout: 30_000 })
+  const surveySaved = await readFile(join(bob.downloadDir, 'harbour-survey.bin'))
+  t.ok(surveySaved.equals(survey), `the file found by searching downloaded with alice's bytes (${surveySaved.length} bytes)`)
+  await page.goBack()
+  await found.getByRole('link', { name: `Open the folder of harbour-survey.bin in ${ALICE}’s house` }).click()
+  await page.getByRole('list', { name: 'Files in data' }).getByRole('link', { name: 'harbour-survey.bin' }).waitFor()
+  t.pass("opening the result visits alice's house at the file's folder")
+
+  // ---- bob publishes his own share from Settings: applied at once, progress and the count shown ----
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click()
+  const registry = page.getByRole('region', { name: 'File registry' })
+  await registry.getByRole('checkbox', { name: 'Publish my shared files' }).click()
+  const publishing = registry.getByRole('status', { name: 'Publishing status' })
+  await publishing.getByText('2 files can be found by others.').waitFor({ timeout: 30_000 })
+  t.equal(bob.runtime.settings().publish, true, "bob's switch is saved in his profile")
+  t.equal(bob.runtime.publishing().published, 2, 'and his runtime published his 2 files')
+  await publishing.scrollIntoViewIfNeeded()
+  await page.screenshot({ path: screenshotPath('settings-publishing') })
+
   // ---- my own house ----
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My house' }).click()
   await page.getByRole('list', { name: 'Files in my house' }).getByRole('link', { name: 'songs', exact: true }).waitFor()
@@ -282,6 +323,15 @@ t.test('bob uses web mode in Chromium against a real tracker and alice', { timeo
   await aliceRow.filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 })
   t.pass(`bob's UI shows alice offline ${Date.now() - stoppedAt} ms after she stopped (health checks every ${FRIEND_CHECK_MS} ms)`)
   await page.screenshot({ path: screenshotPath('peer-offline') })
+
+  // ---- her published file is still found, marked offline, with nothing to download ----
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click()
+  await page.getByRole('textbox', { name: 'File name' }).fill('survey')
+  await page.getByRole('button', { name: 'Search', exact: true }).click()
+  await found.filter({ hasText: 'Offline' }).waitFor({ timeout: 15_000 })
+  t.match(await found.innerText(), new RegExp(`Available when ${ALICE.replace('.', '\\.')} is online`), 'a stopped owner: the result stays, offline, without a download')
+  t.equal(await found.getByRole('button').count(), 0, 'no Download button then')
+  await page.screenshot({ path: screenshotPath('search-offline') })
 
   t.same(popups, [], 'no window was opened')
   t.ok(documents.every((u) => u === `${origin}/`), `the page never left the app (${[...new Set(documents)].join(', ')})`)

@@ -94,6 +94,12 @@ const paths: Record<string, ReactElement> = {
   chevron: <path d="m9 6 6 6-6 6" />,
   up: <path d="m6 14 6-6 6 6" />,
   plus: <path d="M12 5v14M5 12h14" />,
+  search: (
+    <>
+      <circle cx="10.5" cy="10.5" r="6" />
+      <path d="m15 15 5.5 5.5" />
+    </>
+  ),
   pause: <path d="M9 5v14M15 5v14" />,
   play: <path d="M7 4.5v15l12-7.5z" />,
   reveal: (

@@ -4,6 +4,8 @@
  *   #/peer/<email>/<path…>         visiting a peer's house (a folder or a file)
  *   #/peer/<email>/<path…>?at=<id> a markdown file, scrolled to the heading a link's fragment named
  *   #/house/<path…>                my own house
+ *   #/search, #/search?name=<text>, #/search?sha256=<hex>
+ *                                  searching the tracker's file registry (the term in the hash, so it survives a reload)
  *   #/downloads, #/settings
  * Each segment is percent-encoded once (so a raw `?` only ever starts the options).
  */
@@ -13,8 +15,11 @@ export type Route =
   | { name: 'peers' }
   | { name: 'peer'; email: string; path: string; anchor?: string }
   | { name: 'house'; path: string }
+  | { name: 'search'; by?: SearchBy; q?: string }
   | { name: 'downloads' }
   | { name: 'settings' }
+
+export type SearchBy = 'name' | 'sha256'
 
 export const defaultRoute: Route = { name: 'peers' }
 
@@ -28,6 +33,8 @@ export function routeToHash(route: Route): string {
     }
     case 'house':
       return `#/house${route.path === '' ? '' : `/${encodePath(route.path)}`}`
+    case 'search':
+      return route.q ? `#/search?${route.by ?? 'name'}=${encodeURIComponent(route.q)}` : '#/search'
     default:
       return `#/${route.name}`
   }
@@ -52,6 +59,13 @@ export function parseHash(hash: string): Route {
     case 'downloads':
     case 'settings':
       return { name: head }
+    case 'search': {
+      for (const by of ['name', 'sha256'] as const) {
+        const q = options.get(by)
+        if (q && q.length <= 1024) return { name: 'search', by, q }
+      }
+      return { name: 'search' }
+    }
     case 'house': {
       const path = rest.filter((s) => s !== '').join('/')
       return isSharePath(path) ? { name: 'house', path } : { name: 'house', path: '' }

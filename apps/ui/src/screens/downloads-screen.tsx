@@ -4,6 +4,7 @@ import { toBridgeError, type Download } from '@flashback/protocol'
 import { useServices } from '../app-context.js'
 import { Icon } from '../components/icon.js'
 import { PathText } from '../components/path-text.js'
+import { ScreenHeader } from '../components/screen-header.js'
 import { ProgressBar } from '../components/progress-bar.js'
 import { EmptyState } from '../components/states.js'
 import { formatBytes, formatProgress, formatRelativeTime } from '../lib/format.js'
@@ -24,22 +25,19 @@ export function DownloadsScreen() {
   const info = useAppState(store, (s) => s.info)
   return (
     <section className="screen" aria-labelledby="downloads-title">
-      <header className="screen__header">
-        <div className="screen__heading">
-          <h1 id="downloads-title" className="screen__title">
-            Downloads
-          </h1>
-          <p className="screen__subtitle">
-            {info?.downloadsFolder ? (
-              <>
-                <span className="screen__subtitle-label">Saved in</span> <PathText path={info.downloadsFolder} />
-              </>
-            ) : (
-              'Files you download from peers'
-            )}
-          </p>
-        </div>
-      </header>
+      <ScreenHeader
+        titleId="downloads-title"
+        title="Downloads"
+        subtitle={
+          info?.downloadsFolder ? (
+            <>
+              <span className="screen__subtitle-label">Saved in</span> <PathText path={info.downloadsFolder} />
+            </>
+          ) : (
+            'Files you download from peers'
+          )
+        }
+      />
       {downloads.length === 0 ? (
         <EmptyState icon="download" title="No downloads yet">
           Visit a peer and pick a file to download it. Interrupted downloads can be resumed.

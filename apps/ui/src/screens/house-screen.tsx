@@ -6,6 +6,7 @@ import { Breadcrumbs } from '../components/breadcrumbs.js'
 import { FileList } from '../components/file-list.js'
 import { Icon } from '../components/icon.js'
 import { PathText } from '../components/path-text.js'
+import { ScreenHeader } from '../components/screen-header.js'
 import { EmptyState, ErrorState, Loading } from '../components/states.js'
 import { useListing } from '../components/use-listing.js'
 import { formatDate, formatFingerprint, formatRelativeTime, plural } from '../lib/format.js'
@@ -20,25 +21,24 @@ export function HouseScreen({ path }: { path: string }) {
   const settings = useAppState(store, (s) => s.settings)
   return (
     <section className="screen" aria-labelledby="house-title">
-      <header className="screen__header">
-        <div className="screen__heading">
-          <h1 id="house-title" className="screen__title">
-            My house
-          </h1>
-          <p className="screen__subtitle">
-            {settings ? (
-              <>
-                <span className="screen__subtitle-label">Sharing</span> <PathText path={settings.shareRoot} />
-              </>
-            ) : (
-              'Not set up yet'
-            )}
-          </p>
-        </div>
-        <a className="button button--ghost" href={routeToHash({ name: 'settings' })}>
-          <Icon name="settings" size={16} /> Settings
-        </a>
-      </header>
+      <ScreenHeader
+        titleId="house-title"
+        title="My house"
+        subtitle={
+          settings ? (
+            <>
+              <span className="screen__subtitle-label">Sharing</span> <PathText path={settings.shareRoot} />
+            </>
+          ) : (
+            'Not set up yet'
+          )
+        }
+        actions={
+          <a className="button button--ghost" href={routeToHash({ name: 'settings' })}>
+            <Icon name="settings" size={16} /> Settings
+          </a>
+        }
+      />
       {status ? <StatusPanel status={status} /> : null}
       <MyFiles path={path} />
     </section>

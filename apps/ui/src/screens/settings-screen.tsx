@@ -1,4 +1,5 @@
 import { useServices } from '../app-context.js'
+import { PublishingCard } from '../components/publishing-card.js'
 import { useAppState } from '../state/store.js'
 import { SettingsForm } from './settings-form.js'
 
@@ -18,6 +19,7 @@ export function SettingsScreen() {
       <div className="card">
         <SettingsForm submitLabel="Save changes" onSaved={() => toast('Settings saved.', 'ok')} />
       </div>
+      <PublishingCard />
       {info ? (
         <p className="about">
           Flashback {info.version} · {info.mode === 'desktop' ? 'desktop app' : 'web mode'}

@@ -13,6 +13,9 @@ t.test('routes round-trip through the hash', async (t) => {
     { name: 'peer', email: 'a@b.c', path: 'we#ird/na?me %/é.md' },
     { name: 'peer', email: 'alice@example.com', path: 'notes/plan.md', anchor: 'budget' },
     { name: 'peer', email: 'a@b.c', path: 'a?b/c.md', anchor: 'Part Two & more?#' },
+    { name: 'search' },
+    { name: 'search', by: 'name', q: 'harbour & sea?#/' },
+    { name: 'search', by: 'sha256', q: 'ab'.repeat(32) },
   ]
   for (const r of routes) t.same(parseHash(routeToHash(r)), r, `${routeToHash(r)} round-trips`)
   t.equal(routeToHash({ name: 'peer', email: 'alice@example.com', path: 'notes/plan.md' }), '#/peer/alice%40example.com/notes/plan.md', 'the hash shape')
@@ -30,4 +33,10 @@ t.test('malformed hashes fall back safely', async (t) => {
   t.same(parseHash('#/peer/a%40b.c?at=x'), { name: 'peer', email: 'a@b.c', path: '' }, 'a folder has no anchor')
   t.same(parseHash(`#/peer/a%40b.c/x.md?at=${'y'.repeat(600)}`), { name: 'peer', email: 'a@b.c', path: 'x.md' }, 'an oversized anchor is dropped')
   t.same(parseHash('#/peers?at=x'), { name: 'peers' }, 'options on other screens are ignored')
+})
+
+t.test('search routes', async (t) => {
+  t.equal(routeToHash({ name: 'search', by: 'name', q: 'a b' }), '#/search?name=a%20b', 'the term rides in the hash')
+  t.same(parseHash('#/search?q=x'), { name: 'search' }, 'an unknown option is an empty search')
+  t.same(parseHash(`#/search?name=${'x'.repeat(2000)}`), { name: 'search' }, 'an absurdly long term is dropped')
 })
