@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { closeSync, fstatSync, openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { open, rm, truncate, writeFile } from 'node:fs/promises'
 import { request as httpsRequest } from 'node:https'
 import { type IncomingMessage } from 'node:http'
@@ -9,16 +9,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { BufferPool, FileChangedError, partsLength, sendFileParts } from '../../src/server/file-stream.js'
-import { startServer, tempDir } from './helper.js'
-
-const isClosed = (fd: number): boolean => {
-  try {
-    fstatSync(fd)
-    return false
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EBADF'
-  }
-}
+import { isClosed, startServer, tempDir } from './helper.js'
 
 t.test('sendFileParts interleaves buffers and file slices, reuses its buffers, closes the descriptor', async (t) => {
   const dir = await tempDir(t)

@@ -3,6 +3,7 @@
  * and two HTTPS clients: `request` (Node's https, one connection per call unless an agent is given)
  * and `rawRequest` (a TLS socket fed a request line byte for byte, for `--path-as-is` semantics).
  */
+import { fstatSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import { mkdtemp, realpath, rm } from 'node:fs/promises'
 import { request as httpsRequest, type Agent } from 'node:https'
@@ -160,5 +161,15 @@ export function countingFs(): ListingFs & { calls: Record<'opendir' | 'lstat' | 
     lstat: (path) => (calls.lstat++, fsp.lstat(path)),
     stat: (path) => (calls.stat++, fsp.stat(path)),
     realpath: (path) => (calls.realpath++, fsp.realpath(path)),
+  }
+}
+
+/** Whether a file descriptor has been closed (fstat answers EBADF). */
+export function isClosed(fd: number): boolean {
+  try {
+    fstatSync(fd)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EBADF'
   }
 }

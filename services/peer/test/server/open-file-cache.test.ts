@@ -5,13 +5,13 @@
  */
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { fstatSync, readdirSync, readlinkSync } from 'node:fs'
+import { readdirSync, readlinkSync } from 'node:fs'
 import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { Agent } from 'node:https'
 import { join } from 'node:path'
 import { MetadataFs } from '../../src/server/metadata-fs.js'
 import { OpenFileCache } from '../../src/server/open-file-cache.js'
-import { request, startServer, tempDir, type Tap } from './helper.js'
+import { isClosed, request, startServer, tempDir, type Tap } from './helper.js'
 
 const SECRET = `TOP-SECRET-${randomBytes(8).toString('hex')}`
 
@@ -19,15 +19,6 @@ const SECRET = `TOP-SECRET-${randomBytes(8).toString('hex')}`
 function manualClock(start = 1_000_000) {
   let now = start
   return { now: () => now, advance: (ms: number) => void (now += ms) }
-}
-
-const isClosed = (fd: number): boolean => {
-  try {
-    fstatSync(fd)
-    return false
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EBADF'
-  }
 }
 
 /** Descriptors this process has open on `path` (Linux /proc; undefined elsewhere). */
