@@ -56,7 +56,7 @@ function ipv6Groups(input: string): number[] {
  * RFC 5952 text of a valid IPv6 literal: lower-case hex without leading zeros, the longest run of
  * two or more zero groups (the first of equals) as "::"; IPv4-mapped addresses as ::ffff:a.b.c.d.
  */
-export function canonicalIPv6(input: string): string {
+function canonicalIPv6(input: string): string {
   const g = ipv6Groups(input)
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     const a = g[6] as number

@@ -88,9 +88,9 @@ t.test("the store's own writes update the entry without dropping the others", as
   t.equal(loads(), before, 'without reading the table')
   cache.write(() => db.prepare('UPDATE b SET port = 5 WHERE email = ?').run('nobody@x'), () => undefined)
   t.equal(cache.read('b@x', 0, load('b@x'))?.port, 1, 'a write that changed no row keeps the cache')
-  cache.forget('b@x')
+  cache.clear()
   db.prepare('UPDATE b SET port = 9').run()
-  t.equal(cache.read('b@x', 0, load('b@x'))?.port, 9, 'a forgotten entry is read again')
+  t.equal(cache.read('b@x', 0, load('b@x'))?.port, 9, 'a cleared entry is read again')
 })
 
 t.test('bounded: past its size the oldest entries go', async (t) => {

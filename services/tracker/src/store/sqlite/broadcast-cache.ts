@@ -85,11 +85,6 @@ export class BroadcastCache {
     return result
   }
 
-  /** Forget one e-mail (its row changed in a way the caller cannot describe). */
-  forget(email: string): void {
-    this.entries.delete(email)
-  }
-
   /** Forget everything (the sweep deleted rows; a test wrote the table directly). */
   clear(): void {
     this.entries.clear()

@@ -126,7 +126,7 @@ export class SqliteStore implements TrackerStore {
   /** Live broadcasts by e-mail in memory, exact (./broadcast-cache.ts). */
   private readonly broadcasts: BroadcastCache
   /** Group commit of ready/heartbeat/offline writes (./write-batcher.ts). */
-  readonly writes: WriteBatcher
+  private readonly writes: WriteBatcher
   /** Bulk deletes and the WAL checkpointer thread (./sweep.ts). */
   private readonly sweep: SqliteSweep
 
@@ -159,6 +159,8 @@ export class SqliteStore implements TrackerStore {
         'INSERT INTO clients (id, email, fingerprint, certificate_pem, registered_at) VALUES (?, ?, ?, ?, ?)',
       ),
       countClients: db.prepare('SELECT count(*) AS n FROM clients'),
+      // e-mail and fingerprint are left out of the update: a client's never change, and naming them
+      // would make SQLite rewrite the unique e-mail index entry on every ready.
       upsertBroadcast: db.prepare(`
         INSERT INTO broadcasts (client_id, broadcast_id, email, fingerprint, port, addresses, capabilities, last_seen, expires_at)
         VALUES (@clientId, @broadcastId, @email, @fingerprint, @port, @addresses, @capabilities, @now, @expiresAt)
@@ -166,8 +168,6 @@ export class SqliteStore implements TrackerStore {
           broadcast_id = excluded.broadcast_id, port = excluded.port, addresses = excluded.addresses,
           capabilities = excluded.capabilities, last_seen = excluded.last_seen, expires_at = excluded.expires_at
         RETURNING *`),
-      // e-mail and fingerprint are left out of the update: a client's never change, and naming them
-      // would make SQLite rewrite the unique e-mail index entry on every ready.
       broadcastRowByEmail: db.prepare('SELECT * FROM broadcasts WHERE email = ?'),
       listFirst: db.prepare('SELECT * FROM broadcasts WHERE expires_at > ? ORDER BY email LIMIT ?'),
       listAfter: db.prepare('SELECT * FROM broadcasts WHERE email > ? AND expires_at > ? ORDER BY email LIMIT ?'),
