@@ -4,24 +4,11 @@
  */
 import type { Test } from 'tap'
 import type { ClientRecord, RegistryFileInput, RegistryHit, TrackerStore } from '../../src/store/types.js'
-import type { StoreFactory, StoreUnderTest } from './store-suite.js'
+import type { StoreFactory } from './store-suite.js'
+import { client, fp, T0, withStore } from './suite-helpers.js'
 
-const T0 = Date.UTC(2030, 0, 1)
 const DAY = 24 * 3600 * 1000
-const fp = (n: number) => n.toString(16).padStart(64, '0')
 const hash = (n: number) => `${n.toString(16)}`.padStart(64, 'a')
-
-async function withStore(t: Test, factory: StoreFactory): Promise<StoreUnderTest> {
-  const s = await factory()
-  t.teardown(() => s.cleanup())
-  return s
-}
-
-async function client(store: TrackerStore, n: number, email = `user${n}@example.com`): Promise<ClientRecord> {
-  const r = await store.registerClient({ email, fingerprint: fp(n), certificatePem: `PEM ${n}`, now: T0 })
-  if (r.outcome !== 'created' && r.outcome !== 'existing') throw new Error(`could not register ${email}: ${r.outcome}`)
-  return r.client
-}
 
 function file(path: string, n = 1, size = 100): RegistryFileInput {
   return { path, name: path.split('/').pop() as string, sha256: hash(n), size }

@@ -5,6 +5,7 @@
 import type { Test } from 'tap'
 import type { BroadcastInput, ClientRecord, TrackerStore } from '../../src/store/types.js'
 import { registrySuite } from './registry-suite.js'
+import { client, fp, T0, withStore } from './suite-helpers.js'
 
 export interface StoreUnderTest {
   store: TrackerStore
@@ -15,20 +16,6 @@ export interface StoreUnderTest {
 
 export type StoreFactory = () => Promise<StoreUnderTest>
 
-const T0 = Date.UTC(2030, 0, 1)
-const fp = (n: number) => n.toString(16).padStart(64, '0')
-
-async function withStore(t: Test, factory: StoreFactory): Promise<StoreUnderTest> {
-  const s = await factory()
-  t.teardown(() => s.cleanup())
-  return s
-}
-
-async function client(store: TrackerStore, n: number, email = `user${n}@example.com`): Promise<ClientRecord> {
-  const r = await store.registerClient({ email, fingerprint: fp(n), certificatePem: `PEM ${n}`, now: T0 })
-  if (r.outcome !== 'created' && r.outcome !== 'existing') throw new Error(`could not register ${email}: ${r.outcome}`)
-  return r.client
-}
 
 function ready(c: ClientRecord, over: Partial<BroadcastInput> = {}): BroadcastInput {
   return {
