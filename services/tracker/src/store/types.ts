@@ -18,6 +18,7 @@ export interface ClientRecord {
   registeredAt: number
 }
 
+/** A ready's broadcast. The store may keep `addresses` and `capabilities` in the record it returns: hand them over, do not change them after. */
 export interface BroadcastInput {
   clientId: string
   email: string

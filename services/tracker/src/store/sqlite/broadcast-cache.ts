@@ -27,6 +27,8 @@ export class BroadcastCache {
   private readonly dataVersion: Database.Statement<[], number>
   private version = -1
   private checkedThisTurn = false
+  /** Inside a write transaction that already checked: nobody else can commit until it ends. */
+  private inTransaction = false
   private readonly endTurn = () => {
     this.checkedThisTurn = false
   }
@@ -71,15 +73,25 @@ export class BroadcastCache {
   }
 
   /**
+   * The store's writes run inside an IMMEDIATE transaction (the write batcher's) from `true` to
+   * `false`: the cache checks for others' commits once at its start, since while it holds the write
+   * lock nobody else can commit.
+   */
+  setInTransaction(inside: boolean): void {
+    if (inside) this.validate(true)
+    this.inTransaction = inside
+  }
+
+  /**
    * Runs one of the store's own writes of a broadcast and records its outcome: `affected` names the
    * e-mail whose row the write changed and the row as it is now (null: gone), or undefined when the
    * write changed no row. A change made meanwhile by another connection still drops the cache.
    */
   write<T>(run: () => T, affected: (result: T) => [email: string, record: BroadcastRecord | null] | undefined): T {
-    this.validate(true)
+    if (!this.inTransaction) this.validate(true)
     const result = run()
     // A commit by someone else between the look above and this write would show here.
-    this.validate(true)
+    if (!this.inTransaction) this.validate(true)
     const outcome = affected(result)
     if (outcome) this.remember(outcome[0], outcome[1])
     return result

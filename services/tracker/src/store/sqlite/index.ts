@@ -150,7 +150,8 @@ export class SqliteStore implements TrackerStore {
     const db = this.db
     this.registry = new SqliteRegistry(db)
     this.broadcasts = new BroadcastCache(db)
-    this.writes = new WriteBatcher(db)
+    // Inside a batch's IMMEDIATE transaction no other connection can commit: the cache checks once per batch.
+    this.writes = new WriteBatcher(db, { onBatch: (inside) => this.broadcasts.setInTransaction(inside) })
     this.stmt = {
       ping: db.prepare('SELECT 1'),
       clientByEmail: db.prepare('SELECT * FROM clients WHERE email = ?'),
@@ -163,11 +164,10 @@ export class SqliteStore implements TrackerStore {
       // would make SQLite rewrite the unique e-mail index entry on every ready.
       upsertBroadcast: db.prepare(`
         INSERT INTO broadcasts (client_id, broadcast_id, email, fingerprint, port, addresses, capabilities, last_seen, expires_at)
-        VALUES (@clientId, @broadcastId, @email, @fingerprint, @port, @addresses, @capabilities, @now, @expiresAt)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (client_id) DO UPDATE SET
           broadcast_id = excluded.broadcast_id, port = excluded.port, addresses = excluded.addresses,
-          capabilities = excluded.capabilities, last_seen = excluded.last_seen, expires_at = excluded.expires_at
-        RETURNING *`),
+          capabilities = excluded.capabilities, last_seen = excluded.last_seen, expires_at = excluded.expires_at`),
       broadcastRowByEmail: db.prepare('SELECT * FROM broadcasts WHERE email = ?'),
       listFirst: db.prepare('SELECT * FROM broadcasts WHERE expires_at > ? ORDER BY email LIMIT ?'),
       listAfter: db.prepare('SELECT * FROM broadcasts WHERE email > ? AND expires_at > ? ORDER BY email LIMIT ?'),
@@ -246,21 +246,30 @@ export class SqliteStore implements TrackerStore {
   }
 
   upsertBroadcast(input: BroadcastInput): Promise<BroadcastRecord> {
-    const params = {
-      clientId: input.clientId,
+    // The row as written is the record: built here instead of read back (RETURNING *) and parsed again.
+    const record: BroadcastRecord = {
       broadcastId: randomUUID(),
+      clientId: input.clientId,
       email: input.email,
       fingerprint: input.fingerprint,
       port: input.port,
-      addresses: JSON.stringify(input.addresses),
-      capabilities: JSON.stringify(input.capabilities),
-      now: input.now,
+      addresses: [...input.addresses],
+      capabilities: input.capabilities,
+      lastSeen: input.now,
       expiresAt: input.expiresAt,
     }
+    const addresses = JSON.stringify(record.addresses)
+    const capabilities = JSON.stringify(record.capabilities)
     return this.writes.enqueue(() =>
       this.broadcasts.write(
-        () => toBroadcast(this.stmt.upsertBroadcast.get(params) as BroadcastRow),
-        (record) => [record.email, record],
+        () => {
+          this.stmt.upsertBroadcast.run(
+            record.clientId, record.broadcastId, record.email, record.fingerprint, record.port,
+            addresses, capabilities, record.lastSeen, record.expiresAt,
+          )
+          return record
+        },
+        (written) => [written.email, written],
       ),
     )
   }

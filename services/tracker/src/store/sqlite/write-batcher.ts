@@ -27,8 +27,14 @@ export class WriteBatcher {
   readonly stats = { batches: 0, writes: 0, largest: 0 }
   private readonly runBatch: (batch: readonly QueuedWrite[]) => unknown[]
 
-  constructor(db: Database.Database) {
+  /**
+   * `onBatch(true)` runs inside each batch's transaction before its writes (the write lock is held:
+   * no other connection can commit until it ends), `onBatch(false)` when the transaction is over.
+   */
+  constructor(db: Database.Database, options: { onBatch?: (inside: boolean) => void } = {}) {
+    const onBatch = options.onBatch
     const inTransaction = db.transaction((batch: readonly QueuedWrite[]) => {
+      onBatch?.(true)
       const outcomes: unknown[] = []
       for (const write of batch) {
         try {
@@ -40,7 +46,13 @@ export class WriteBatcher {
       }
       return outcomes
     })
-    this.runBatch = (batch) => inTransaction.immediate(batch)
+    this.runBatch = (batch) => {
+      try {
+        return inTransaction.immediate(batch)
+      } finally {
+        onBatch?.(false)
+      }
+    }
   }
 
   /** Queue `run` (synchronous statements) for this turn's transaction; resolves after the commit. */
