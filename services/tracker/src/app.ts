@@ -16,12 +16,14 @@ import rateLimitPlugin, { MemoryRateCounter, type RateCounter } from './plugins/
 import securityHeadersPlugin from './plugins/security-headers.js'
 import storePlugin from './plugins/store.js'
 import sweeperPlugin from './plugins/sweeper.js'
+import hotLanePlugin from './plugins/hot-lane.js'
 import healthRoutes from './routes/health/index.js'
 import legacyRoutes from './routes/legacy/index.js'
 import matchmakerRoutes from './routes/matchmaker/index.js'
 import peersRoutes from './routes/peers/index.js'
 import registryRoutes from './routes/registry/index.js'
 import relayRoutes from './routes/relay/index.js'
+import { makeClientErrorHandler } from './client-error.js'
 import { openStore } from './store/open.js'
 import { makeTrustMatcher } from './trust-proxy.js'
 import { typeboxValidatorCompiler } from './typebox-validator.js'
@@ -82,6 +84,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    // Requests Node cannot parse are answered in our error shape too (src/client-error.ts).
+    clientErrorHandler: makeClientErrorHandler(() => app.log),
     trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
   }
@@ -106,6 +110,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
     app.decorate('trackerConfig', config)
 
     await app.register(errorHandlerPlugin)
+    // First of the request hooks, so that every answer carries them, refusals (415, 429, 401) included.
+    await app.register(securityHeadersPlugin)
     await app.register(jsonOnlyPlugin)
     await app.register(storePlugin, { store, owned })
     // Before the rate limits, which count per client address.
@@ -122,7 +128,6 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
       addressExempt: makeTrustMatcher(config.trustProxy),
       now,
     })
-    await app.register(securityHeadersPlugin)
     if (opts.sweeper !== false) await app.register(sweeperPlugin, { intervalS: config.sweepIntervalS })
 
     // Graceful stop: requests already in flight finish, and their connections close behind them
@@ -143,6 +148,15 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<TrackerApp> 
         done()
       })
     }
+
+    // After the plugins whose decisions it shares, before the routes that add themselves to it.
+    await app.register(hotLanePlugin, {
+      // Only where the connection itself is the client: its certificate, its address.
+      enabled: config.hotLane && (opts.clientCertificate ?? tlsClientCertificate) === tlsClientCertificate && (opts.trustProxy ?? []).length === 0,
+      bodyLimit: BODY_LIMIT,
+      now,
+      logRequests: opts.logger ? isDebugEnabled(opts.logger) : false,
+    })
 
     const relayOptions = { broadcastTtlS: config.broadcastTtlS, now }
     await app.register(relayRoutes, { prefix: TRACKER_API_PREFIX, ...relayOptions, version: VERSION, startedAt })

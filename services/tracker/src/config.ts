@@ -45,6 +45,8 @@ export interface TrackerConfig {
   registryOfflineRetentionS: number
   /** Most registry entries one identity may hold. */
   registryMaxFilesPerPeer: number
+  /** Serve lookup, ready and heartbeat straight from the TLS connection (src/hot-lane/); off = all through Fastify. */
+  hotLane: boolean
 }
 
 export class ConfigError extends Error {
@@ -98,6 +100,13 @@ const databaseUrl: Parser<string> = (raw, variable) => {
   throw new ConfigError(variable, `must be sqlite:<path> or postgres://…, got "${value.replace(/\/\/[^@/]*@/, '//***@')}"`)
 }
 
+const onOff: Parser<boolean> = (raw, variable) => {
+  const value = raw.trim().toLowerCase()
+  if (['on', 'true', '1', 'yes'].includes(value)) return true
+  if (['off', 'false', '0', 'no'].includes(value)) return false
+  throw new ConfigError(variable, `must be on or off, got "${raw}"`)
+}
+
 const cidrList: Parser<string[]> = (raw, variable) => {
   const items = raw.split(',').map((s) => s.trim()).filter(Boolean)
   for (const item of items) {
@@ -142,6 +151,7 @@ export const SETTINGS = [
   setting('matchmakerTokenTtlS', 'MATCHMAKER_TOKEN_TTL_S', integer(10, 24 * 3600), 'lifetime of a matchmaker token in seconds [300]'),
   setting('registryOfflineRetentionS', 'REGISTRY_OFFLINE_RETENTION_S', integer(0, 10 * 365 * 24 * 3600), 'seconds a peer offline keeps its registry entries [604800]'),
   setting('registryMaxFilesPerPeer', 'REGISTRY_MAX_FILES_PER_PEER', integer(1, 100_000_000), 'most registry entries one identity may hold [100000]'),
+  setting('hotLane', 'HOT_LANE', onOff, 'serve lookup/ready/heartbeat straight from the TLS connection, off = all through Fastify [on]'),
 ] as const
 
 /** Defaults for everything but the database URL, which follows the data dir. */
@@ -165,6 +175,7 @@ export function defaultConfig(dataDir = './data'): TrackerConfig {
     matchmakerTokenTtlS: 300,
     registryOfflineRetentionS: 7 * 24 * 3600,
     registryMaxFilesPerPeer: 100_000,
+    hotLane: true,
   }
 }
 

@@ -28,6 +28,8 @@ export interface StartTrackerOptions extends Partial<TrackerConfig> {
    * without this or an explicit matchmakerPort runs no matchmaker.
    */
   matchmakerBind?: { port: number; host?: string }
+  /** The clock in ms (tests); default Date.now. */
+  now?: () => number
 }
 
 export interface RunningTracker {
@@ -58,7 +60,7 @@ function hostForUrl(bindAddress: string): string {
  * binds 127.0.0.1 on port 0 and, without a dataDir, works in a temporary folder removed on close.
  */
 export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
-  const { logger: loggerOption, matchmakerBind, ...overrides } = options
+  const { logger: loggerOption, matchmakerBind, now, ...overrides } = options
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrackerConfig>
   const tempDir = defined.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'flashback-tracker-')) : undefined
   const dataDir = defined.dataDir ?? (tempDir as string)
@@ -118,7 +120,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     }
     const matchmakerPort = matchmaker?.port ?? 0
 
-    const app = await buildApp({ config, store, logger: log, rateCounter, matchmakerPort, https: { cert: cert.certPem, key: cert.keyPem } })
+    const app = await buildApp({ config, store, logger: log, rateCounter, matchmakerPort, https: { cert: cert.certPem, key: cert.keyPem }, ...(now ? { now } : {}) })
     cleanup.push(() => app.close())
 
     let http: RunningTracker['http']

@@ -31,6 +31,10 @@ t.test('environment and flags', async (t) => {
   t.equal(loadConfig({ RELAY_PORT: '' }, []).port, 3000, 'an empty variable counts as unset')
   t.equal(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1/db' }, []).databaseUrl, 'postgres://u@127.0.0.1/db', 'a postgres URL is accepted')
   t.same(loadConfig({ RELAY_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }, []).trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1'], 'RELAY_TRUST_PROXY is a list')
+  t.equal(loadConfig({}, []).hotLane, true, 'the hot lane is on by default')
+  t.equal(loadConfig({ HOT_LANE: 'off' }, []).hotLane, false, 'HOT_LANE=off turns it off')
+  t.equal(loadConfig({ HOT_LANE: 'OFF' }, ['--hot-lane', 'on']).hotLane, true, '--hot-lane on, any case')
+  t.equal(loadConfig({ HOT_LANE: '0' }, []).hotLane, false, '0 reads as off')
 })
 
 t.test('a bad value throws a ConfigError naming the variable', async (t) => {
@@ -50,6 +54,7 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     [{ DATABASE_POOL_MAX: '0' }, [], 'DATABASE_POOL_MAX'],
     [{ RELAY_TRUST_PROXY: 'not-an-ip' }, [], 'RELAY_TRUST_PROXY'],
     [{ RELAY_HTTP_PORT: '3000' }, [], 'RELAY_HTTP_PORT'],
+    [{ HOT_LANE: 'fast' }, [], 'HOT_LANE'],
     [{}, ['--no-such-flag', '1'], '--no-such-flag'],
     [{}, ['--port'], 'RELAY_PORT'],
   ]

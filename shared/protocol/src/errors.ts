@@ -33,5 +33,9 @@ export const ErrorCode = {
   notADirectory: 'not_a_directory',
   notText: 'not_text',
   tooLarge: 'too_large',
+  /** The request did not arrive whole in time (HTTP 408). */
+  requestTimeout: 'request_timeout',
+  /** The request head is larger than the server reads (HTTP 431). */
+  headerTooLarge: 'header_too_large',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

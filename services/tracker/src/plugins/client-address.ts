@@ -13,6 +13,22 @@ declare module 'fastify' {
   }
 }
 
+const bySocket = new WeakMap<object, string>()
+const trustNobody = makeTrustMatcher([])
+
+/**
+ * The client address of a connection that no proxy stands in front of: its peer's, canonical.
+ * The same for every request of a keep-alive connection, so it is worked out once per connection.
+ */
+export function socketClientAddress(socket: { remoteAddress?: string }): string {
+  let address = bySocket.get(socket)
+  if (address === undefined) {
+    address = resolveClientAddress(socket.remoteAddress, {}, trustNobody)
+    bySocket.set(socket, address)
+  }
+  return address
+}
+
 export interface ClientAddressPluginOptions {
   /** Proxies (IPs/CIDRs) whose forwarded headers are believed; empty = the socket's peer, always. */
   trustProxy: readonly string[]
@@ -23,17 +39,10 @@ export default fp<ClientAddressPluginOptions>(
     const trusted = makeTrustMatcher(opts.trustProxy)
     app.decorateRequest('clientAddress', '')
     if (opts.trustProxy.length === 0) {
-      // No proxy to believe: the address is the socket's peer, the same for every request of a
-      // keep-alive connection, so it is parsed once per connection.
-      const bySocket = new WeakMap<object, string>()
+      // No proxy to believe: the address is the socket's peer.
       app.addHook('onRequest', (request, _reply, done) => {
         const socket = request.raw.socket
-        let address = socket ? bySocket.get(socket) : undefined
-        if (address === undefined) {
-          address = resolveClientAddress(socket?.remoteAddress, request.headers, trusted)
-          if (socket) bySocket.set(socket, address)
-        }
-        request.clientAddress = address
+        request.clientAddress = socket ? socketClientAddress(socket) : resolveClientAddress(undefined, request.headers, trusted)
         done()
       })
       return

@@ -46,10 +46,17 @@ declare module 'fastify' {
     requireRegistered: (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void
     /** onRequest/preHandler hook: 401 without a certificate. */
     requireCertificate: (request: FastifyRequest, reply: FastifyReply, done: HookDone) => void
+    /**
+     * The registered identity of a certificate fingerprint, or undefined: from memory when known
+     * (synchronously), else a promise of the store's answer. requireRegistered and the hot lane ask this.
+     */
+    resolveCaller: (fingerprint: string) => Caller | undefined | Promise<Caller | undefined>
   }
 }
 
 type HookDone = (err?: Error) => void
+
+const notRegistered = () => new NotRegistered('this certificate is not registered: POST /api/relay/register first')
 
 const fromSocket = new WeakMap<object, PresentedCertificate | null>()
 
@@ -59,21 +66,23 @@ const fromSocket = new WeakMap<object, PresentedCertificate | null>()
  */
 export const tlsClientCertificate: ClientCertificateSource = (request) => {
   const socket = request.raw.socket
-  if (!(socket instanceof TLSSocket)) return undefined
+  return socket instanceof TLSSocket ? (socketCertificate(socket) ?? undefined) : undefined
+}
+
+/** The certificate a TLS connection presented (null: none), fingerprinted once per connection. */
+export function socketCertificate(socket: TLSSocket): PresentedCertificate | null {
+  const cached = fromSocket.get(socket)
+  if (cached !== undefined) return cached
   // The X509Certificate form: the DER without building the parsed-object tree getPeerCertificate() makes.
   const raw = socket.getPeerX509Certificate()?.raw
-  return raw && raw.length > 0 ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : undefined
+  const presented = toPresented(raw && raw.length > 0 ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : undefined)
+  fromSocket.set(socket, presented)
+  return presented
 }
 
 function presentedFromSocket(request: FastifyRequest, source: ClientCertificateSource): PresentedCertificate | null {
   const socket = request.raw.socket
-  if (source === tlsClientCertificate && socket instanceof TLSSocket) {
-    const cached = fromSocket.get(socket)
-    if (cached !== undefined) return cached
-    const presented = toPresented(source(request))
-    fromSocket.set(socket, presented)
-    return presented
-  }
+  if (source === tlsClientCertificate && socket instanceof TLSSocket) return socketCertificate(socket)
   return toPresented(source(request))
 }
 
@@ -111,21 +120,32 @@ export default fp<ClientCertificatePluginOptions>(
       done(request.clientCertificate ? undefined : new ClientCertificateRequired())
     })
 
+    const resolveCaller = (fingerprint: string): Caller | undefined | Promise<Caller | undefined> => {
+      const known = registered.get(fingerprint)
+      if (known) return known
+      return app.store.getClientByFingerprint(fingerprint).then((client) => {
+        if (!client) return undefined
+        if (registered.size >= cacheSize) registered.delete(registered.keys().next().value as string)
+        const caller: Caller = { id: client.id, email: client.email, fingerprint: client.fingerprint, registeredAt: client.registeredAt }
+        registered.set(fingerprint, caller)
+        return caller
+      })
+    }
+    app.decorate('resolveCaller', resolveCaller)
+
     // Callback-style: a known identity (the common case) is answered from memory without a promise.
     app.decorate('requireRegistered', (request: FastifyRequest, _reply: FastifyReply, done: HookDone) => {
       const presented = request.clientCertificate
       if (!presented) return done(new ClientCertificateRequired())
-      const known = registered.get(presented.fingerprint)
-      if (known) {
-        request.client = known
+      const found = resolveCaller(presented.fingerprint)
+      if (!(found instanceof Promise)) {
+        if (!found) return done(notRegistered())
+        request.client = found
         return done()
       }
-      app.store.getClientByFingerprint(presented.fingerprint).then(
-        (client) => {
-          if (!client) return done(new NotRegistered('this certificate is not registered: POST /api/relay/register first'))
-          if (registered.size >= cacheSize) registered.delete(registered.keys().next().value as string)
-          const caller: Caller = { id: client.id, email: client.email, fingerprint: client.fingerprint, registeredAt: client.registeredAt }
-          registered.set(presented.fingerprint, caller)
+      found.then(
+        (caller) => {
+          if (!caller) return done(notRegistered())
           request.client = caller
           done()
         },

@@ -34,38 +34,45 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: ErrorCode.invalidJson },
 }
 
+/** The answer to an error: its status, its `{ error, message }` body, and how loudly to log it. */
+export interface ErrorReply {
+  status: number
+  body: { error: string; message: string }
+  /** 'error': an internal fault (logged with the error, answered generically); 'warn': a known 5xx. */
+  log?: 'warn' | 'error'
+}
+
+/**
+ * What the tracker answers for `error`. The Fastify error handler and the hot lane
+ * (../hot-lane/) both answer through this, so an error looks the same whichever path served it.
+ */
+export function errorReply(error: Error & Partial<Pick<FastifyError, 'code' | 'statusCode' | 'validationContext'>> & { validation?: ValidationIssue[] }): ErrorReply {
+  if (error.validation) {
+    return { status: 400, body: { error: ErrorCode.validation, message: describeValidation(error.validationContext, error.validation) } }
+  }
+  const known = wireCode(error.code)
+  if (known) {
+    const status = error.statusCode ?? 400
+    return { status, body: { error: known, message: error.message }, ...(status >= 500 ? { log: 'warn' as const } : {}) }
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
+  if (mapped) return { status: mapped.status, body: { error: mapped.code, message: mapped.message ?? error.message } }
+  // JSON syntax errors from the body parser arrive as 400s without a Fastify code.
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return { status: 400, body: { error: error instanceof SyntaxError ? ErrorCode.invalidJson : ErrorCode.badRequest, message: error.message } }
+  }
+  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
+  if (status >= 500) return { status, body: { error: ErrorCode.internal, message: 'internal error' }, log: 'error' }
+  return { status, body: { error: ErrorCode.badRequest, message: error.message } }
+}
+
 export default fp(
   async (app) => {
     app.setErrorHandler((error: FastifyError & { validation?: ValidationIssue[] }, request, reply) => {
-      const known = wireCode(error.code)
-      if (error.validation) {
-        void reply.status(400).send({ error: ErrorCode.validation, message: describeValidation(error.validationContext, error.validation) })
-        return
-      }
-      if (known) {
-        const status = error.statusCode ?? 400
-        if (status >= 500) request.log.warn({ code: known }, error.message)
-        void reply.status(status).send({ error: known, message: error.message })
-        return
-      }
-      const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
-      if (mapped) {
-        void reply.status(mapped.status).send({ error: mapped.code, message: mapped.message ?? error.message })
-        return
-      }
-      // JSON syntax errors from the body parser arrive as 400s without a Fastify code.
-      if (error instanceof SyntaxError || error.statusCode === 400) {
-        const code = error instanceof SyntaxError ? ErrorCode.invalidJson : ErrorCode.badRequest
-        void reply.status(400).send({ error: code, message: error.message })
-        return
-      }
-      const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
-      if (status >= 500) {
-        request.log.error({ err: error }, 'request failed')
-        void reply.status(status).send({ error: ErrorCode.internal, message: 'internal error' })
-        return
-      }
-      void reply.status(status).send({ error: ErrorCode.badRequest, message: error.message })
+      const answer = errorReply(error)
+      if (answer.log === 'error') request.log.error({ err: error }, 'request failed')
+      else if (answer.log === 'warn') request.log.warn({ code: answer.body.error }, error.message)
+      void reply.status(answer.status).send(answer.body)
     })
 
     app.setNotFoundHandler((request, reply) => {

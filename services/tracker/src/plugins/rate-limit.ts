@@ -82,54 +82,96 @@ export interface RateLimitPluginOptions {
   now?: () => number
 }
 
+/** What the limiter says of one request: the X-RateLimit-* (and Retry-After) headers, and the 429 when over. */
+export interface RateDecision {
+  headers: [name: string, value: string][]
+  error?: Error
+}
+
+/**
+ * Counts a request against its client address and its identity and decides. The Fastify hook below
+ * and the hot lane (../hot-lane/) both ask this, so a request is counted once, the same way, on
+ * whichever path it is served. In-memory counters answer synchronously, store counters with a promise.
+ */
+export interface RateLimiter {
+  check(address: string, fingerprint: string | undefined, at: number): RateDecision | undefined | Promise<RateDecision | undefined>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The rate limiter; null when RATE_LIMIT_PER_MIN is 0. */
+    rateLimiter: RateLimiter | null
+  }
+}
+
+export function makeRateLimiter(opts: Pick<RateLimitPluginOptions, 'perMinute' | 'counter' | 'addressExempt'>): RateLimiter {
+  const perIdentity = opts.perMinute
+  const perAddress = opts.perMinute * 2
+
+  /** Report (and enforce) the tighter of the budgets that apply. */
+  const decide = (at: number, addressHit: CounterHit | undefined, identityHit: CounterHit | undefined): RateDecision | undefined => {
+    if (!addressHit && !identityHit) return undefined
+    let limit: number
+    let hit: CounterHit
+    if (addressHit && (!identityHit || perAddress - addressHit.count <= perIdentity - identityHit.count)) {
+      limit = perAddress
+      hit = addressHit
+    } else {
+      limit = perIdentity
+      hit = identityHit as CounterHit
+    }
+    const resetS = String(Math.max(1, Math.ceil((hit.resetAt - at) / 1000)))
+    const headers: [string, string][] = [
+      ['x-ratelimit-limit', String(limit)],
+      ['x-ratelimit-remaining', String(Math.max(0, limit - hit.count))],
+      ['x-ratelimit-reset', resetS],
+    ]
+    if (hit.count <= limit) return { headers }
+    headers.push(['retry-after', resetS])
+    return { headers, error: new RateLimited(`too many requests: at most ${limit} per minute; retry in ${resetS} s`) }
+  }
+
+  return {
+    check(address, fingerprint, at) {
+      const countAddress = !opts.addressExempt?.(address)
+      // Both counters at once (two round trips in parallel when they live in the database).
+      const addressHit = countAddress ? opts.counter.hit(`ip:${addressKey(address)}`, RATE_WINDOW_MS, at) : undefined
+      const identityHit = fingerprint ? opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at) : undefined
+      if (!(addressHit instanceof Promise) && !(identityHit instanceof Promise)) return decide(at, addressHit, identityHit)
+      return Promise.all([addressHit, identityHit]).then(([a, i]) => decide(at, a, i))
+    },
+  }
+}
+
+function applyDecision(reply: FastifyReply, decision: RateDecision | undefined): Error | undefined {
+  if (!decision) return undefined
+  for (const [name, value] of decision.headers) void reply.header(name, value)
+  return decision.error
+}
+
 export default fp<RateLimitPluginOptions>(
   async (app, opts) => {
-    if (opts.perMinute <= 0) return
-    const now = opts.now ?? Date.now
-    const perIdentity = opts.perMinute
-    const perAddress = opts.perMinute * 2
-
-    /** Report (and enforce) the tighter of the budgets that apply. */
-    const decide = (reply: FastifyReply, at: number, addressHit: CounterHit | undefined, identityHit: CounterHit | undefined): Error | undefined => {
-      if (!addressHit && !identityHit) return undefined
-      let limit: number
-      let hit: CounterHit
-      if (addressHit && (!identityHit || perAddress - addressHit.count <= perIdentity - identityHit.count)) {
-        limit = perAddress
-        hit = addressHit
-      } else {
-        limit = perIdentity
-        hit = identityHit as CounterHit
-      }
-      const resetS = Math.max(1, Math.ceil((hit.resetAt - at) / 1000))
-      reply.header('x-ratelimit-limit', limit)
-      reply.header('x-ratelimit-remaining', Math.max(0, limit - hit.count))
-      reply.header('x-ratelimit-reset', resetS)
-      if (hit.count <= limit) return undefined
-      reply.header('retry-after', resetS)
-      return new RateLimited(`too many requests: at most ${limit} per minute; retry in ${resetS} s`)
+    if (opts.perMinute <= 0) {
+      app.decorate('rateLimiter', null)
+      return
     }
+    const now = opts.now ?? Date.now
+    const limiter = makeRateLimiter(opts)
+    app.decorate('rateLimiter', limiter)
 
     // Callback-style: in-memory counters answer at once, without a promise per request.
     app.addHook('onRequest', (request, reply, done) => {
       if (opts.exempt?.(request)) return done()
-      const at = now()
-      const fingerprint = request.clientCertificate?.fingerprint
       // The client address behind trusted proxies (plugins/client-address.ts), else the socket's peer.
-      const address = request.clientAddress || request.ip
-      const countAddress = !opts.addressExempt?.(address)
-      let addressHit: CounterHit | Promise<CounterHit> | undefined
-      let identityHit: CounterHit | Promise<CounterHit> | undefined
+      let decision: ReturnType<RateLimiter['check']>
       try {
-        // Both counters at once (two round trips in parallel when they live in the database).
-        addressHit = countAddress ? opts.counter.hit(`ip:${addressKey(address)}`, RATE_WINDOW_MS, at) : undefined
-        identityHit = fingerprint ? opts.counter.hit(`id:${fingerprint}`, RATE_WINDOW_MS, at) : undefined
+        decision = limiter.check(request.clientAddress || request.ip, request.clientCertificate?.fingerprint, now())
       } catch (err) {
         return done(err as Error)
       }
-      if (!(addressHit instanceof Promise) && !(identityHit instanceof Promise)) return done(decide(reply, at, addressHit, identityHit))
-      Promise.all([addressHit, identityHit]).then(
-        ([a, i]) => done(decide(reply, at, a, i)),
+      if (!(decision instanceof Promise)) return done(applyDecision(reply, decision))
+      decision.then(
+        (d) => done(applyDecision(reply, d)),
         (err: Error) => done(err),
       )
     })

@@ -58,11 +58,19 @@ export interface SecurityHeadersOptions {
   helmet?: HelmetOptions
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The security headers every answer carries, in the order they are sent (the hot lane sends them too). */
+    securityHeaders: readonly (readonly [name: string, value: string])[]
+  }
+}
+
 export default fp<SecurityHeadersOptions>(
   async (app, opts) => {
     const { set } = helmetHeaders(opts.helmet)
     const names = Object.keys(set)
     const values = names.map((name) => set[name] as string)
+    app.decorate('securityHeaders', names.map((name, i) => [name, values[i] as string] as const))
     app.addHook('onRequest', (_request, reply, done) => {
       for (let i = 0; i < names.length; i++) void reply.header(names[i] as string, values[i])
       done()

@@ -13,6 +13,7 @@ import {
 import { UnknownIdentity } from '../../errors.js'
 import { COMMON_ERRORS, errors } from '../schemas.js'
 import { callerOf, makeRelayHandlers, type RelayOptions } from './handlers.js'
+import { addRegisteredRoute } from '../registered-route.js'
 import { addRegisterListHeartbeat } from './shared-routes.js'
 
 export interface RelayRoutesOptions extends RelayOptions {
@@ -26,17 +27,27 @@ const relayRoutes: FastifyPluginAsyncTypebox<RelayRoutesOptions> = async (app, o
 
   addRegisterListHeartbeat(app, h, { register: '/register', list: '/broadcast/list', heartbeat: '/broadcast/heartbeat' })
 
-  app.post(
-    '/broadcast/ready',
-    { ...registered, schema: { body: ReadyBody, response: { 200: ReadyReply, ...errors(...COMMON_ERRORS, 401, 403) } } },
-    (request) => h.ready(callerOf(request), request.body, request.clientAddress),
-  )
+  // The two busiest routes of the tracker, served by the hot lane too (see routes/registered-route.ts).
+  addRegisteredRoute(app, {
+    method: 'POST',
+    url: '/broadcast/ready',
+    body: ReadyBody,
+    reply: ReadyReply,
+    hot: true,
+    handle: ({ caller, body, clientAddress }) => h.ready(caller, body, clientAddress),
+  })
 
-  app.get(
-    '/broadcast/lookup',
-    { ...registered, schema: { querystring: LookupQuery, response: { 200: PeerBroadcast, ...errors(...COMMON_ERRORS, 401, 403, 404) } } },
-    (request) => h.lookup(request.query.email),
-  )
+  addRegisteredRoute(app, {
+    method: 'GET',
+    url: '/broadcast/lookup',
+    querystring: LookupQuery,
+    reply: PeerBroadcast,
+    errorStatuses: [404],
+    hot: true,
+    // toPeerBroadcast answers with one object per broadcast and second.
+    sameReplyObjects: true,
+    handle: ({ query }) => h.lookup(query.email),
+  })
 
   app.post(
     '/broadcast/offline',

@@ -6,7 +6,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HeartbeatReply, ListQuery, ListReply, RegisterBody, RegisterReply } from '@flashback/protocol'
 import { COMMON_ERRORS, errors } from '../schemas.js'
-import { callerOf, type makeRelayHandlers, type RelayOptions } from './handlers.js'
+import { addRegisteredRoute } from '../registered-route.js'
+import { type makeRelayHandlers, type RelayOptions } from './handlers.js'
 
 type RelayApp = Parameters<FastifyPluginAsyncTypebox<RelayOptions>>[0]
 
@@ -33,9 +34,12 @@ export function addRegisterListHeartbeat(
     },
   )
 
-  app.post(
-    paths.heartbeat,
-    { ...registered, schema: { response: { 200: HeartbeatReply, ...errors(...COMMON_ERRORS, 401, 403, 404) } } },
-    (request) => h.heartbeat(callerOf(request)),
-  )
+  addRegisteredRoute(app, {
+    method: 'POST',
+    url: paths.heartbeat,
+    reply: HeartbeatReply,
+    errorStatuses: [404],
+    hot: true,
+    handle: ({ caller }) => h.heartbeat(caller),
+  })
 }
