@@ -24,70 +24,123 @@ export interface RequestHead {
 /** Header fields of one request above this count are not ours (Node allows 2000; clients send a handful). */
 export const MAX_HEADER_FIELDS = 64
 
-// Only tab and visible ASCII in the head (CR and LF only as line ends, checked per line below).
-const OUTSIDE_SUBSET = /[^\t\x20-\x7e\r\n]/
-const REQUEST_LINE = /^(GET|POST) (\/[\x21-\x7e]*) HTTP\/1\.1$/
-// field-name ":" OWS field-value OWS; `.` matches neither CR nor LF, so a bare one fails the line.
-const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[\t ]*(.*?)[\t ]*$/
-const DIGITS = /^[0-9]{1,9}$/
+/** tchar (RFC 9110 §5.6.2): the characters of a field name. */
+const TOKEN = new Uint8Array(128)
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN[c.charCodeAt(0)] = 1
+
+const SP = 0x20
+const HTAB = 0x09
+const CR = 0x0d
+const LF = 0x0a
+const QUESTION = 0x3f
+
+/** A visible ASCII character (what a request target and, with SP and HTAB, a field value may hold here). */
+const visible = (c: number) => c > SP && c < 0x7f
+
+/** `head` from `at` starts with `lower` (an ASCII lower-case name), in any case, followed by a colon. */
+function nameIs(head: string, at: number, end: number, lower: string): boolean {
+  if (end - at !== lower.length) return false
+  for (let i = 0; i < lower.length; i++) {
+    if ((head.charCodeAt(at + i) | 0x20) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
 
 /**
  * `head`: the bytes before the blank line that ends a request head, as latin1 text.
- * Returns undefined for anything outside the subset.
+ * Returns undefined for anything outside the subset. One pass over the characters, no regular
+ * expressions: it runs for every request whose head the lane has not seen before.
  */
 export function parseRequestHead(head: string): RequestHead | undefined {
-  if (OUTSIDE_SUBSET.test(head)) return undefined
-  let lineEnd = head.indexOf('\r\n')
-  if (lineEnd === -1) lineEnd = head.length
-  const requestLine = REQUEST_LINE.exec(head.slice(0, lineEnd))
-  if (requestLine === null) return undefined
-  const target = requestLine[2] as string
-  const mark = target.indexOf('?')
-  const path = mark === -1 ? target : target.slice(0, mark)
-  const query = mark === -1 ? '' : target.slice(mark + 1)
-  // Percent-encoding, fragments and path parameters are the router's business, not the lane's.
-  if (path.includes('%') || path.includes(';') || target.includes('#')) return undefined
+  const length = head.length
+  // Request line: method SP request-target SP HTTP/1.1 CRLF
+  let method: 'GET' | 'POST'
+  let at: number
+  if (head.startsWith('GET /')) {
+    method = 'GET'
+    at = 4
+  } else if (head.startsWith('POST /')) {
+    method = 'POST'
+    at = 5
+  } else return undefined
+  const targetStart = at
+  let mark = -1
+  let c = 0
+  while (at < length && visible((c = head.charCodeAt(at)))) {
+    // Percent-encoding, fragments and path parameters are the router's business, not the lane's.
+    if (c === 0x23) return undefined
+    if (mark === -1) {
+      if (c === QUESTION) mark = at
+      else if (c === 0x25 || c === 0x3b) return undefined
+    }
+    at++
+  }
+  const targetEnd = at
+  if (!head.startsWith(' HTTP/1.1', at)) return undefined
+  at += 9
+  if (at !== length && (head.charCodeAt(at) !== CR || head.charCodeAt(at + 1) !== LF)) return undefined
+  at += 2
 
   let hosts = 0
   let fields = 0
-  let contentLength: number | undefined
+  let contentLength = -1
   let contentType: string | undefined
   let connection: string | undefined
-  let at = lineEnd + 2
-  while (at < head.length) {
-    let end = head.indexOf('\r\n', at)
-    if (end === -1) end = head.length
-    // A line that starts with white space continues the one before (obs-fold): not ours.
-    const field = FIELD_LINE.exec(head.slice(at, end))
-    if (field === null || ++fields > MAX_HEADER_FIELDS) return undefined
-    const value = field[2] as string
-    switch ((field[1] as string).toLowerCase()) {
-      case 'host':
-        hosts++
-        break
-      case 'content-length':
-        if (contentLength !== undefined || !DIGITS.test(value)) return undefined
-        contentLength = Number(value)
-        break
-      case 'content-type':
-        if (contentType !== undefined) return undefined
-        contentType = value
-        break
-      case 'connection':
-        if (connection !== undefined) return undefined
-        connection = value.toLowerCase()
-        if (connection !== 'keep-alive' && connection !== 'close') return undefined
-        break
-      case 'transfer-encoding':
-      case 'expect':
-      case 'upgrade':
-        return undefined
+  while (at < length) {
+    // field-name ":" OWS field-value OWS CRLF; a line that starts with white space (obs-fold) fails here.
+    const nameStart = at
+    while (at < length && (c = head.charCodeAt(at)) < 128 && TOKEN[c] === 1) at++
+    const nameEnd = at
+    if (nameEnd === nameStart || c !== 0x3a || at >= length || ++fields > MAX_HEADER_FIELDS) return undefined
+    at++
+    while (at < length && ((c = head.charCodeAt(at)) === SP || c === HTAB)) at++
+    const valueStart = at
+    let valueEnd = at
+    while (at < length && (c = head.charCodeAt(at)) !== CR) {
+      if (c === HTAB || c === SP) {
+        // white space inside the value is kept, trailing white space is not
+      } else if (visible(c)) valueEnd = at + 1
+      else return undefined
+      at++
     }
-    at = end + 2
+    if (at < length && head.charCodeAt(at + 1) !== LF) return undefined
+    at += 2
+    const first = head.charCodeAt(nameStart) | 0x20
+    if (first === 0x68 && nameIs(head, nameStart, nameEnd, 'host')) hosts++
+    else if (first === 0x63) {
+      if (nameIs(head, nameStart, nameEnd, 'content-length')) {
+        if (contentLength !== -1 || valueEnd === valueStart || valueEnd - valueStart > 9) return undefined
+        contentLength = 0
+        for (let i = valueStart; i < valueEnd; i++) {
+          const digit = head.charCodeAt(i) - 0x30
+          if (digit < 0 || digit > 9) return undefined
+          contentLength = contentLength * 10 + digit
+        }
+      } else if (nameIs(head, nameStart, nameEnd, 'content-type')) {
+        if (contentType !== undefined) return undefined
+        contentType = head.slice(valueStart, valueEnd)
+      } else if (nameIs(head, nameStart, nameEnd, 'connection')) {
+        if (connection !== undefined) return undefined
+        connection = head.slice(valueStart, valueEnd).toLowerCase()
+        if (connection !== 'keep-alive' && connection !== 'close') return undefined
+      }
+    } else if (
+      (first === 0x74 && nameIs(head, nameStart, nameEnd, 'transfer-encoding')) ||
+      (first === 0x65 && nameIs(head, nameStart, nameEnd, 'expect')) ||
+      (first === 0x75 && nameIs(head, nameStart, nameEnd, 'upgrade'))
+    ) {
+      return undefined
+    }
   }
   // HTTP/1.1 requires exactly one Host (Node answers 400 otherwise); a GET carries no body here.
   if (hosts !== 1) return undefined
-  const method = requestLine[1] as 'GET' | 'POST'
-  if (method === 'GET' && (contentLength ?? 0) > 0) return undefined
-  return { method, path, query, contentLength: contentLength ?? 0, contentType, close: connection === 'close' }
+  if (method === 'GET' && contentLength > 0) return undefined
+  return {
+    method,
+    path: head.slice(targetStart, mark === -1 ? targetEnd : mark),
+    query: mark === -1 ? '' : head.slice(mark + 1, targetEnd),
+    contentLength: contentLength === -1 ? 0 : contentLength,
+    contentType,
+    close: connection === 'close',
+  }
 }
