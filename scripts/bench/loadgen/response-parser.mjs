@@ -12,6 +12,13 @@ const CHUNK_CRLF = 4
 const TRAILER = 5
 const UNTIL_CLOSE = 6
 
+/** head[from, to) is `lower` (ASCII, lower case) in any case. */
+function nameIs(head, from, to, lower) {
+  if (to - from !== lower.length) return false
+  for (let i = 0; i < lower.length; i++) if ((head.charCodeAt(from + i) | 0x20) !== lower.charCodeAt(i)) return false
+  return true
+}
+
 export class ResponseParser {
   /**
    * @param {(res: { status: number, bodyBytes: number, body?: Buffer, close: boolean, head: string }) => void} onResponse
@@ -146,19 +153,40 @@ export class ResponseParser {
     if (!head.startsWith('HTTP/1.')) return new Error(`not an HTTP/1.x response: ${JSON.stringify(head.slice(0, 40))}`)
     this.status = (head.charCodeAt(9) - 48) * 100 + (head.charCodeAt(10) - 48) * 10 + (head.charCodeAt(11) - 48)
     this.head = head
-    const lower = head.toLowerCase()
-    this.close = lower.includes('\r\nconnection: close') || head.startsWith('HTTP/1.0')
+    // One pass over the header lines, names compared without lower-casing the whole head: the
+    // generator's cost per answer must not grow with how many headers a server sends.
+    let close = head.startsWith('HTTP/1.0')
+    let chunked = false
+    let length = -1
+    let at = head.indexOf('\r\n') + 2
+    while (at > 1 && at < head.length) {
+      let end = head.indexOf('\r\n', at)
+      if (end === -1) end = head.length
+      const colon = head.indexOf(':', at)
+      if (colon !== -1 && colon < end) {
+        const first = head.charCodeAt(at) | 0x20
+        if (first === 0x63 && nameIs(head, at, colon, 'content-length')) {
+          const digits = /^\s*(\d+)/.exec(head.slice(colon + 1, end))
+          if (digits) length = Number(digits[1])
+        } else if (first === 0x63 && nameIs(head, at, colon, 'connection')) {
+          if (head.slice(colon + 1, end).trim().toLowerCase() === 'close') close = true
+        } else if (first === 0x74 && nameIs(head, at, colon, 'transfer-encoding')) {
+          if (head.slice(colon + 1, end).toLowerCase().includes('chunked')) chunked = true
+        }
+      }
+      at = end + 2
+    }
+    this.close = close
     if (this.noBody || this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200)) {
       this.state = HEAD
       return undefined
     }
-    if (lower.includes('\r\ntransfer-encoding: chunked')) {
+    if (chunked) {
       this.state = CHUNK_SIZE
       return undefined
     }
-    const cl = /\r\ncontent-length:\s*(\d+)/.exec(lower)
-    if (cl) {
-      this.remaining = Number(cl[1])
+    if (length !== -1) {
+      this.remaining = length
       this.state = this.remaining > 0 ? BODY : HEAD
       return undefined
     }
