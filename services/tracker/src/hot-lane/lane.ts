@@ -24,7 +24,7 @@ import type { TLSSocket } from 'node:tls'
 import type { FastifyBaseLogger } from 'fastify'
 import querystring from 'fast-querystring'
 import { REQUEST_TIMEOUT_ANSWER } from '../client-error.js'
-import { errorReply } from '../plugins/error-handler.js'
+import { errorJson, errorReply } from '../plugins/error-handler.js'
 import type { RateDecision, RateLimiter } from '../plugins/rate-limit.js'
 import type { Caller, PresentedCertificate } from '../plugins/client-certificate.js'
 import { mediaType, parseJsonBody } from '../plugins/json-only.js'
@@ -49,6 +49,7 @@ export interface HotRoute {
   validateBody?: Validate
   /** The 200 answer's serializer (compiled from the route's response schema). */
   serialize: (value: unknown) => string
+  /** The answer or an Error to answer with (thrown, rejected or returned), directly or as a promise. */
   handle: (input: HotInput) => unknown
 }
 
@@ -452,6 +453,7 @@ class HotConnection {
   }
 
   private answerValue(route: HotRoute, head: RequestHead, value: unknown, rate: RateDecision | undefined, started: number): void {
+    if (value instanceof Error) return this.answerError(head, value, rate, started)
     let text: string
     try {
       text = route.serialize(value)
@@ -472,7 +474,7 @@ class HotConnection {
     const reply = errorReply(error)
     if (reply.log === 'error') this.lane.opts.log.error({ err: error, path: head.path }, 'request failed')
     else if (reply.log === 'warn') this.lane.opts.log.warn({ code: reply.body.error, path: head.path }, error.message)
-    this.answer(head, reply.status, JSON.stringify(reply.body), rate, started)
+    this.answer(head, reply.status, errorJson(reply.body), rate, started)
   }
 
   private answer(head: RequestHead, status: number, body: string, rate: RateDecision | undefined, started: number): void {

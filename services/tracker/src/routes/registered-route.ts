@@ -35,7 +35,11 @@ export interface RegisteredRoute<Q extends TSchema | undefined, B extends TSchem
    * the hot lane then serializes each object once.
    */
   sameReplyObjects?: boolean
-  handle(input: { caller: Caller; query: StaticOr<Q, undefined>; body: StaticOr<B, unknown>; clientAddress: string }): Promise<Static<R>>
+  /**
+   * The answer, or the error to answer with: thrown, rejected, or (cheaper on a busy route) returned
+   * as a value; all three are answered alike, by Fastify's error handler or the lane's.
+   */
+  handle(input: { caller: Caller; query: StaticOr<Q, undefined>; body: StaticOr<B, unknown>; clientAddress: string }): Promise<Static<R> | Error>
 }
 
 export function addRegisteredRoute<Q extends TSchema | undefined = undefined, B extends TSchema | undefined = undefined, R extends TSchema = TSchema>(
@@ -53,7 +57,8 @@ export function addRegisteredRoute<Q extends TSchema | undefined = undefined, B 
       response: { 200: route.reply, ...errors(...COMMON_ERRORS, 401, 403, ...(route.errorStatuses ?? [])) },
     },
     // The reply's type is the schema's (checked on `handle` above); the route generics cannot see it here.
-    handler: (request) => handle({ caller: callerOf(request), query: request.query, body: request.body, clientAddress: request.clientAddress }) as never,
+    handler: (request) =>
+      handle({ caller: callerOf(request), query: request.query, body: request.body, clientAddress: request.clientAddress }).then(thrownIfError) as never,
   })
   const lane = app.hotLane
   if (!route.hot || lane === null) return
@@ -68,6 +73,11 @@ export function addRegisteredRoute<Q extends TSchema | undefined = undefined, B 
     serialize: route.sameReplyObjects ? serializedOnce(fastJson(route.reply as object)) : fastJson(route.reply as object),
     handle,
   })
+}
+
+function thrownIfError(value: unknown): unknown {
+  if (value instanceof Error) throw value
+  return value
 }
 
 /** `serialize`, remembered per object (for handlers that answer with the same object again and again). */
