@@ -335,7 +335,9 @@ class HotConnection {
         this.partialSince ||= Date.now()
         return
       }
-      const parsed = this.lane.parse(text.slice(0, headEnd))
+      // A slice of `text` would keep all of `text` alive in the memo (a body of up to 16 KiB behind a
+      // 150-byte head): unless the head is nearly all of it, the head gets a string of its own.
+      const parsed = this.lane.parse(headEnd + 4 === text.length ? text.slice(0, headEnd) : buffer.toString('latin1', 0, headEnd))
       if (parsed === undefined || parsed.head.contentLength > this.lane.opts.bodyLimit) return this.handOff()
       const total = headEnd + 4 + parsed.head.contentLength
       if (buffer.length < total) {

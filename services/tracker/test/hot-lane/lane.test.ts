@@ -5,6 +5,8 @@
  */
 import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { pino } from 'pino'
 import { startTracker, type RunningTracker, type StartTrackerOptions } from '../../src/start.js'
 import { https, makeIdentity, sleep, type TestIdentity } from '../helper.js'
@@ -299,4 +301,30 @@ t.test('HOT_LANE=off: every request goes through Fastify', async (t) => {
   t.equal((await c.response()).status, 200, 'ready')
   await c.request('GET', lookupOf(alice.email))
   t.equal((await c.response()).status, 200, 'lookup')
+})
+
+t.test('remembered heads do not keep the bodies they arrived with', async (t) => {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const { tracker, alice, stats } = await setup(t)
+  const c = await RawClient.connect(tracker.port, alice)
+  t.teardown(() => c.destroy())
+  // Valid readies whose bodies are 15 KiB of white space around the JSON, each with a head of its own.
+  const body = `${' '.repeat(15_000)}${READY}`
+  const send = async (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      await c.request('POST', '/api/relay/broadcast/ready', { body, headers: { ...json, 'X-Seq': String(i) } })
+      const res = await c.response()
+      if (res.status !== 200) t.fail(`ready ${i}: ${res.status}`)
+    }
+  }
+  await send(0, 200)
+  const handedOff = stats().handedOff
+  gc()
+  const before = process.memoryUsage().heapUsed
+  await send(200, 2200)
+  gc()
+  const grown = process.memoryUsage().heapUsed - before
+  t.equal(stats().handedOff, handedOff, '2,000 readies with 2,000 distinct heads were served in the lane')
+  t.ok(grown < 10 * 1024 * 1024, `the heap grew ${(grown / 1e6).toFixed(1)} MB for 2,000 remembered heads, not the 30 MB their bodies would take`)
 })
