@@ -76,6 +76,8 @@ interface ParsedRequest {
   route: HotRoute
   /** The query as the route's schema validated it (frozen: it is shared by every request with this head). */
   query: unknown
+  /** The JSON-only rule (plugins/json-only.ts) allows this head's body: none, or application/json. */
+  bodyAllowed: boolean
 }
 
 /**
@@ -150,7 +152,9 @@ export class HotLane {
       if (checked.error !== undefined) return undefined
       query = Object.freeze(checked.value)
     }
-    const parsed: ParsedRequest = { head, route, query }
+    const bodyAllowed =
+      head.method !== 'POST' || (head.contentType === undefined ? head.contentLength === 0 : mediaType(head.contentType) === 'application/json')
+    const parsed: ParsedRequest = { head, route, query, bodyAllowed }
     if (text.length <= PARSED_HEAD_MAX_CHARS) {
       if (this.parsedHeads.size >= PARSED_HEADS_MAX) this.parsedHeads.delete(this.parsedHeads.keys().next().value as string)
       this.parsedHeads.set(text, parsed)
@@ -359,12 +363,7 @@ class HotConnection {
    */
   private serve(request: ParsedRequest, raw: Buffer, bodyStart: number): void {
     const lane = this.lane
-    const head = request.head
-    if (lane.isClosing) return this.handOff()
-    // The JSON-only rule (plugins/json-only.ts): a POST body must be application/json.
-    if (head.method === 'POST' && (head.contentType === undefined ? head.contentLength > 0 : mediaType(head.contentType) !== 'application/json')) {
-      return this.handOff()
-    }
+    if (lane.isClosing || !request.bodyAllowed) return this.handOff()
     const presented = lane.opts.certificateOf(this.socket)
     if (presented === null) return this.handOff()
     const found = lane.opts.resolveCaller(presented.fingerprint)

@@ -103,9 +103,11 @@ export class BroadcastCache {
   }
 
   private remember(email: string, entry: BroadcastRecord | null): void {
-    this.entries.delete(email)
-    if (this.entries.size >= this.maxEntries) {
-      // Oldest first: Map keeps insertion order, and every (re)insertion moves a key to the end.
+    // An e-mail already cached is updated in place (a ready or heartbeat of a known peer: the common
+    // write); deleting and re-adding it, to move it to the end, cost a tenth of a ready. So "oldest"
+    // below means first cached, not last written.
+    if (this.entries.size >= this.maxEntries && !this.entries.has(email)) {
+      // Oldest first: Map keeps insertion order.
       const drop = Math.max(1, this.maxEntries >> 4)
       let n = 0
       for (const key of this.entries.keys()) {
