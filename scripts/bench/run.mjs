@@ -25,6 +25,7 @@ import { runStoreGroup, storeScenarios } from './scenarios/tracker-store.mjs'
 
 const PROFILES = {
   quick: {
+    warmupRound: false,
     runs: 3,
     warmupMs: 200,
     durationMs: 800,
@@ -47,6 +48,8 @@ const PROFILES = {
     runs: 8,
     warmupMs: 300,
     durationMs: 1200,
+    // One uncounted run per system before the counted ones (keep-alive scenarios).
+    warmupRound: true,
     checkRuns: 2,
     peers: 10_000,
     apiRegistrations: 300,

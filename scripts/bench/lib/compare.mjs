@@ -5,10 +5,17 @@ import { median, spread } from './stats.mjs'
 
 /**
  * Runs `measure(system, round)` `runs` times per system, alternating. `systems` is a list of
- * { name, ... }; returns { [name]: measurement[] }.
+ * { name, ... }; returns { [name]: measurement[] }. With `warmup`, each system first runs once
+ * uncounted: caches, JIT-compiled code and connections pools settle before the first counted run.
  */
-export async function alternate(systems, runs, measure, log = () => {}) {
+export async function alternate(systems, runs, measure, log = () => {}, { warmup = false } = {}) {
   const out = Object.fromEntries(systems.map((s) => [s.name, []]))
+  if (warmup) {
+    for (const system of systems) {
+      const m = await measure(system, -1)
+      log(`  warm-up ${system.name} (not counted): ${m.summary ?? ''}`)
+    }
+  }
   for (let round = 0; round < runs; round++) {
     for (let k = 0; k < systems.length; k++) {
       const system = systems[(round + k) % systems.length]

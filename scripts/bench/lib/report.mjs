@@ -85,7 +85,7 @@ export function markdownMachine(report) {
     `- Run: \`npm run bench${report.mode === 'quick' ? ' -- --quick' : ''}\` at ${report.startedAt} on commit ${m.git}, ${Math.round(report.durationS)} s in all.`,
     `- Machine: ${m.cpu} (${m.cores} vCPUs), ${m.memoryGiB} GiB, ${m.os}, ${m.kernel}${m.virtualization ? `, ${m.virtualization}` : ''}.`,
     `- Software: Node ${m.node} (OpenSSL ${m.openssl}), ${m.nginx || 'nginx ?'}, ${m.stdiscosrv ?? 'stdiscosrv ?'}, ${m.wrk ?? 'wrk ?'}.`,
-    `- Settings: ${report.settings.runs} alternating runs per system, ${report.settings.warmupMs} ms warm-up + ${report.settings.durationMs} ms measured each; ${report.settings.pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'no pinning'}; ${report.settings.tls}.`,
+    `- Settings: ${report.settings.runs} alternating runs per system${report.settings.warmupRound ? ' after one uncounted warm-up run each' : ''}, ${report.settings.warmupMs} ms warm-up + ${report.settings.durationMs} ms measured each; ${report.settings.pinned ? 'servers pinned to CPU 0, load generator to CPU 1' : 'no pinning'}; ${report.settings.tls}.`,
     `- Other tenants: ${f(m.backgroundCoresBusyBefore)} of ${m.cores} cores busy in the second before the run, ${f(m.backgroundCoresBusyAfter)} after it; load average ${m.loadAverageAtStart?.map((x) => x.toFixed(1)).join(' / ')} at the start, ${m.loadAverageAtEnd?.map((x) => x.toFixed(1)).join(' / ')} at the end; the CPUs were ${f((m.cpuBusyDuringRun ?? NaN) * 100, 0)} % busy during the run (ours and theirs).`,
   ].join('\n')
 }

@@ -149,7 +149,7 @@ export async function runPeerGroup(ctx, selected) {
           expect: [206],
           requests: { range: { path: pathsFor(name, big), size: big.size, block: 64 * 1024, host: 'localhost' } },
         })
-        const r = await alternate([...systems, bare], ctx.profile.runs, (s) => timedRun(ctx, s, spec(s.name)), ctx.log)
+        const r = await alternate([...systems, bare], ctx.profile.runs, (s) => timedRun(ctx, s, spec(s.name)), ctx.log, { warmup: ctx.profile.warmupRound })
         const values = (key) => withSkip(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, field(v, key)])))
         results.push({
           ...sc,

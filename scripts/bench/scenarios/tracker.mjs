@@ -125,7 +125,7 @@ function throughputRows({ values, baseline, unitRate = 'req/s', target, perWhat 
 }
 
 async function compare(ctx, systems, specBySystem) {
-  const res = await alternate(systems, ctx.profile.runs, (s) => timedRun(ctx, s, specBySystem[s.name]), ctx.log)
+  const res = await alternate(systems, ctx.profile.runs, (s) => timedRun(ctx, s, specBySystem[s.name]), ctx.log, { warmup: ctx.profile.warmupRound })
   return res
 }
 
