@@ -10,6 +10,14 @@ function tryRun(cmd, args) {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || undefined
 }
 
+/** The commit measured, with "+changes" when tracked files differ from it (the run is not of that commit alone). */
+function gitRevision(repo) {
+  const head = tryRun('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])
+  if (!head || /\s/.test(head)) return undefined
+  const changed = tryRun('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=no'])
+  return changed ? `${head}+changes` : head
+}
+
 function tryRead(file) {
   try {
     return readFileSync(file, 'utf8').trim()
@@ -56,7 +64,7 @@ export function describeMachine(repo) {
     nginx: tryRun('nginx', ['-v'])?.replace(/^nginx version: /, ''),
     stdiscosrv: /stdiscosrv \S+ "[^"]*" \([^)]*\)/.exec(tryRun('stdiscosrv', ['-version']) ?? '')?.[0],
     wrk: /^wrk \S+/.exec(tryRun('wrk', ['-v']) ?? '')?.[0],
-    git: tryRun('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']),
+    git: gitRevision(repo),
     loadAverageAtStart: os.loadavg(),
   }
 }

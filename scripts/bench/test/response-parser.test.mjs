@@ -57,3 +57,20 @@ t.test('Connection: close, truncation and garbage are reported', async (t) => {
   const c = collect()
   t.ok(c.p.push(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')) instanceof Error, 'something that is not HTTP is an error')
 })
+
+t.test('bytes fed from one reused read buffer (the engine reads with onread into a fixed buffer)', async (t) => {
+  // The engine hands the parser views of one buffer that the next read overwrites: whatever the
+  // parser keeps between pushes (a partial head, body parts) must be its own copy.
+  const text = 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Pad: abcdef\r\n\r\nhello world'
+  const bytes = Buffer.from(text, 'latin1')
+  const readBuffer = Buffer.alloc(8)
+  const a = collect({ keepBody: true })
+  for (let at = 0; at < bytes.length; at += readBuffer.length) {
+    const n = bytes.copy(readBuffer, 0, at, at + readBuffer.length)
+    t.equal(a.p.push(readBuffer.subarray(0, n)), undefined, `read at ${at} parses`)
+    readBuffer.fill(0x7e) // the next read overwrites the buffer
+  }
+  t.equal(a.got.length, 1, 'one response out of reads of 8 bytes')
+  t.equal(a.got[0].status, 200, 'a head split over several reads is read from the parser’s own copy')
+  t.equal(a.got[0].body.toString(), 'hello world', 'the body is intact after the buffer it came in was overwritten')
+})
