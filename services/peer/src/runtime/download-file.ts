@@ -6,7 +6,8 @@
  * and `If-Range: <validator>`: a 206 appends, a 200 (the file changed) starts over. When every byte is
  * there, the part file is renamed to `dest`. An existing `dest` is never overwritten without `force`.
  */
-import { createWriteStream } from 'node:fs'
+import { once } from 'node:events'
+import { createWriteStream, type WriteStream } from 'node:fs'
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
@@ -191,11 +192,14 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       callback(null, chunk)
     },
   })
+  const sink = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 })
   try {
-    await pipeline(response.body, counter, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 }), {
-      signal: options.signal,
-    })
+    await pipeline(response.body, counter, sink, { signal: options.signal })
   } catch (err) {
+    // pipeline rejects at the first error, while a write to the part file may still be in flight:
+    // wait until the file is closed, so that what is on disk (what a retry resumes from) is final
+    // when the caller hears of the interruption.
+    await closeQuietly(sink)
     report(true)
     if (options.signal?.aborted) throw err
     throw new RuntimeError(
@@ -209,6 +213,13 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     throw new RuntimeError('download_interrupted', `the download of ${source.path} stopped after ${received} of ${total} bytes; run it again to resume`)
   }
   return finish(dest, received, resumedFrom, etag)
+}
+
+async function closeQuietly(stream: WriteStream): Promise<void> {
+  if (stream.closed) return
+  const closed = once(stream, 'close').catch(() => undefined)
+  if (!stream.destroyed) stream.destroy()
+  await closed
 }
 
 async function finish(dest: string, bytes: number, resumedFrom: number, etag: string | undefined): Promise<DownloadResult> {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Transform } from 'node:stream'
+import { Readable, Transform } from 'node:stream'
 import { downloadFile, PeerHttpError, partFile, partMetaFile, type DownloadProgress } from '../../src/runtime/index.js'
 import { makePeer, patternBytes, startTestTracker } from './helper.js'
 
@@ -150,6 +150,39 @@ t.test('a connection cut mid-transfer leaves a resumable part file', async (t) =
   const result = await visitor.download('bob@example.com', 'big.bin', dest)
   t.equal(result.resumedFrom, kept, 'resumed from the cut')
   t.equal(sha(readFileSync(dest)), sha(big), 'identical file')
+})
+
+t.test('the part file is final when an interruption is reported (no write lands after it)', async (t) => {
+  // A 32 MiB chunk is still being written to the part file when the body fails in the next tick:
+  // downloadFile must not answer before that write is over, or a retry started at once would
+  // resume from a size that is still growing (seen under load: resumed 64 KiB past the cut).
+  const dest = join(t.testdir(), 'racing.bin')
+  const chunk = Buffer.alloc(32 * 1024 * 1024, 1)
+  const cut = await downloadFile({
+    dest,
+    source: { email: 'bob@example.com', path: 'racing.bin' },
+    open: async () => {
+      let sent = false
+      const body = new Readable({
+        read() {
+          // Once the download reads: a little (the part file gets opened), then the big chunk and
+          // the failure in the tick after it.
+          if (sent) return
+          sent = true
+          this.push(Buffer.alloc(1024, 1))
+          setTimeout(() => {
+            this.push(chunk)
+            setImmediate(() => this.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })))
+          }, 50)
+        },
+      })
+      return { statusCode: 200, headers: { 'content-length': String(2 * chunk.length), etag: '"racing"' }, body }
+    },
+  }).catch((e: unknown) => e)
+  t.match(cut, { code: 'download_interrupted' }, 'the cut is reported as resumable')
+  const sizeWhenReported = statSync(partFile(dest)).size
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(statSync(partFile(dest)).size, sizeWhenReported, `the part file did not grow after the report (${sizeWhenReported} bytes)`)
 })
 
 t.test('a file that changed between attempts is downloaded again from the start (If-Range)', async (t) => {
