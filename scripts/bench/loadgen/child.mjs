@@ -2,24 +2,10 @@
 // possible) and sends it specs over IPC; it runs each with one or more threads and answers with the
 // merged result. Keeping it out of the orchestrator's process keeps its CPU time measurable alone.
 import { Worker } from 'node:worker_threads'
-import { runEngine } from './engine.mjs'
+import { emptyCounts, runEngine } from './engine.mjs'
 
 function merge(parts) {
-  const out = {
-    completed: 0,
-    unexpected: 0,
-    errors: 0,
-    aborted: false,
-    bytes: 0,
-    bodyBytes: 0,
-    connects: 0,
-    firstStart: Number.NaN,
-    lastEnd: Number.NaN,
-    tls: null,
-    elu: [],
-    statuses: {},
-    errorSamples: [],
-  }
+  const out = { ...emptyCounts(), elu: [], statuses: {}, errorSamples: [] }
   let total = 0
   for (const p of parts) {
     out.completed += p.completed

@@ -8,6 +8,23 @@ import { ResponseParser } from './response-parser.mjs'
 /** Per-connection read buffer (decrypted bytes): several TLS records per read. */
 const READ_BUFFER_BYTES = 64 * 1024
 
+/** The counters of one run (one thread's, or the merge of all threads'). */
+export function emptyCounts() {
+  return {
+    completed: 0,
+    unexpected: 0,
+    errors: 0,
+    aborted: false,
+    bytes: 0,
+    bodyBytes: 0,
+    connects: 0,
+    firstStart: Number.NaN,
+    lastEnd: Number.NaN,
+    tls: null,
+    elu: 0,
+  }
+}
+
 /** xorshift32: cheap, seedable randomness for range offsets and request picks. */
 export function makeRandom(seed) {
   let x = seed >>> 0 || 0x9e3779b9
@@ -85,19 +102,7 @@ export function runEngine(spec, shared) {
     const toLocal = (epochMs) => epochMs - performance.timeOrigin
     const measureFrom = spec.measureFrom ? toLocal(spec.measureFrom) : 0
     const endAt = spec.endAt ? toLocal(spec.endAt) : Number.POSITIVE_INFINITY
-    const result = {
-      completed: 0,
-      unexpected: 0,
-      errors: 0,
-      aborted: false,
-      bytes: 0,
-      bodyBytes: 0,
-      connects: 0,
-      firstStart: Number.NaN,
-      lastEnd: Number.NaN,
-      tls: null,
-      elu: 0,
-    }
+    const result = emptyCounts()
     let eluStart = null
     let stopped = false
     let open = 0

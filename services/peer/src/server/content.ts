@@ -11,12 +11,11 @@ import { read } from 'node:fs'
 import { type IncomingMessage, type ServerResponse } from 'node:http'
 import { isUtf8 } from 'node:buffer'
 import { promisify } from 'node:util'
-import { CONTENT_MAX_BYTES, ErrorCode, PEER_ROUTES, PeerErrorCode } from '@flashback/protocol'
-import { evaluatePreconditions } from './conditional.js'
-import { fileValidators, setFileSecurityHeaders, setValidatorHeaders, streamParts, type FileRouteContext } from './download.js'
+import { CONTENT_MAX_BYTES, ErrorCode, PEER_ROUTES } from '@flashback/protocol'
+import { answeredByPreconditions, fileValidators, setFileSecurityHeaders, streamParts, type FileRouteContext } from './download.js'
 import { openShareFile } from './open-file.js'
 import { encodeSharePath } from './path-guard.js'
-import { HttpError, sendError, sendJson } from './reply.js'
+import { HttpError, sendJson } from './reply.js'
 import { type StreamPart } from './file-stream.js'
 
 const readAsync = promisify(read)
@@ -89,17 +88,7 @@ export async function serveContent(req: IncomingMessage, res: ServerResponse, se
 
     const v = fileValidators(file)
     setFileSecurityHeaders(res)
-    const precondition = evaluatePreconditions(req.headers, v)
-    if (precondition === 'failed') {
-      sendError(res, new HttpError(412, PeerErrorCode.preconditionFailed, 'the file does not match the request’s preconditions'))
-      return
-    }
-    setValidatorHeaders(res, v)
-    if (precondition === 'not-modified') {
-      res.statusCode = 304
-      res.end()
-      return
-    }
+    if (answeredByPreconditions(req, res, v)) return
     res.statusCode = 200
     res.setHeader('Content-Type', textContentType(name))
     res.setHeader('Content-Length', size)

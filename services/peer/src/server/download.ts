@@ -41,9 +41,28 @@ export function setFileSecurityHeaders(res: ServerResponse): void {
   res.setHeader('Cache-Control', 'private, no-cache')
 }
 
-export function setValidatorHeaders(res: ServerResponse, v: Validators): void {
+function setValidatorHeaders(res: ServerResponse, v: Validators): void {
   res.setHeader('ETag', v.etag)
   res.setHeader('Last-Modified', v.lastModified)
+}
+
+/**
+ * Set the file's validators and answer the request when its preconditions decide it: 412 when one
+ * fails, 304 when the visitor's copy is current. True when answered.
+ */
+export function answeredByPreconditions(req: IncomingMessage, res: ServerResponse, v: Validators): boolean {
+  const precondition = evaluatePreconditions(req.headers, v)
+  if (precondition === 'failed') {
+    sendError(res, new HttpError(412, PeerErrorCode.preconditionFailed, 'the file does not match the request’s preconditions'))
+    return true
+  }
+  setValidatorHeaders(res, v)
+  if (precondition === 'not-modified') {
+    res.statusCode = 304
+    res.end()
+    return true
+  }
+  return false
 }
 
 /**
@@ -133,17 +152,7 @@ export async function serveDownload(req: IncomingMessage, res: ServerResponse, s
     setFileSecurityHeaders(res)
     res.setHeader('Accept-Ranges', 'bytes')
 
-    const precondition = evaluatePreconditions(req.headers, v)
-    if (precondition === 'failed') {
-      sendError(res, new HttpError(412, PeerErrorCode.preconditionFailed, 'the file does not match the request’s preconditions'))
-      return
-    }
-    setValidatorHeaders(res, v)
-    if (precondition === 'not-modified') {
-      res.statusCode = 304
-      res.end()
-      return
-    }
+    if (answeredByPreconditions(req, res, v)) return
 
     const range = ifRangeAllows(req.headers, v) ? parseRange(req.headers.range, size) : ({ kind: 'whole' } as const)
     if (range.kind === 'unsatisfiable') {
