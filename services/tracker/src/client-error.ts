@@ -8,10 +8,11 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCode } from '@flashback/protocol'
+import { errorJson } from './plugins/error-handler.js'
 
 /** The raw answer (status line, headers, body) for a request that could not be read. */
 export function clientErrorAnswer(status: number, error: string, message: string): string {
-  const body = JSON.stringify({ error, message })
+  const body = errorJson({ error, message })
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
     `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`

@@ -68,11 +68,13 @@ declare module 'fastify' {
 export default fp<SecurityHeadersOptions>(
   async (app, opts) => {
     const { set } = helmetHeaders(opts.helmet)
-    const names = Object.keys(set)
-    const values = names.map((name) => set[name] as string)
-    app.decorate('securityHeaders', names.map((name, i) => [name, values[i] as string] as const))
+    const headers = Object.entries(set).map(([name, value]) => [name, value] as const)
+    app.decorate('securityHeaders', headers)
     app.addHook('onRequest', (_request, reply, done) => {
-      for (let i = 0; i < names.length; i++) void reply.header(names[i] as string, values[i])
+      for (let i = 0; i < headers.length; i++) {
+        const header = headers[i] as (typeof headers)[number]
+        void reply.header(header[0], header[1])
+      }
       done()
     })
   },
